@@ -1,0 +1,241 @@
+/**
+ * The one owner of wasm linear memory.
+ *
+ * Kernels never allocate: every buffer they read, write or use as scratch is allocated here, by the host,
+ * and passed in as a byte address. The allocator is a first-fit free list with coalescing over the region
+ * above the module's static data; it grows the `WebAssembly.Memory` on demand. Views are made fresh on
+ * each request because `memory.grow` detaches the old `ArrayBuffer` of a non-shared memory.
+ *
+ * With a shared memory used by several workers, only the thread that created this owner allocates
+ * (instances on the same memory each have their own view of nothing but the bytes; two allocators would
+ * hand out the same block).
+ */
+
+/** Every block starts on a 16-byte boundary so v128 loads of a block's first element are aligned. */
+export const ALIGN = 16;
+const PAGE = 65536;
+/** The wasm32 address space: 65 536 pages of 64 KiB. */
+export const MAX_BYTES = 65536 * PAGE;
+
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint32Array
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array;
+export type FloatArray = Float32Array | Float64Array;
+type TypedArrayCtor<T extends TypedArray> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+
+const alignUp = (x: number): number => Math.ceil(x / ALIGN) * ALIGN;
+
+export class WasmMemory {
+  readonly memory: WebAssembly.Memory;
+  /** First byte the allocator may hand out. */
+  readonly base: number;
+  /** Sorted, non-adjacent free blocks [start, size), in bytes. */
+  private freeList: Array<[number, number]> = [];
+  /** Live blocks: start → size in bytes. */
+  private live = new Map<number, number>();
+  /** End of the region handed out so far (everything above is untouched memory). */
+  private top: number;
+
+  constructor(memory: WebAssembly.Memory, heapBase: number) {
+    this.memory = memory;
+    this.base = alignUp(Math.max(heapBase, ALIGN));
+    this.top = this.base;
+  }
+
+  /** The current buffer (re-read after every grow). */
+  get buffer(): ArrayBufferLike {
+    return this.memory.buffer;
+  }
+
+  /** Bytes in live blocks (for leak tests: back to its baseline after a call). */
+  get bytesInUse(): number {
+    let sum = 0;
+    for (const size of this.live.values()) sum += size;
+    return sum;
+  }
+
+  /** Size of the linear memory in bytes. */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Allocate `bytes` (≥ 0) bytes aligned to 16. Grows the memory when needed.
+   * @throws RangeError when the request cannot fit in the 4 GiB wasm address space or the grow fails;
+   *   nothing is allocated then and the memory stays usable.
+   */
+  alloc(bytes: number, what = 'buffer'): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RangeError(`alloc: ${what} size ${bytes} bytes is not a non-negative integer`);
+    }
+    const size = alignUp(Math.max(bytes, 1));
+    for (let i = 0; i < this.freeList.length; i++) {
+      const [start, free] = this.freeList[i];
+      if (free >= size) {
+        if (free === size) this.freeList.splice(i, 1);
+        else this.freeList[i] = [start + size, free - size];
+        this.live.set(start, size);
+        return start;
+      }
+    }
+    const start = this.top;
+    const end = start + size;
+    if (end > MAX_BYTES) {
+      throw new RangeError(
+        `alloc: ${what} needs ${bytes} bytes; with ${this.bytesInUse} bytes in use this exceeds the 4 GiB wasm address space`,
+      );
+    }
+    this.ensure(end, what, bytes);
+    this.top = end;
+    this.live.set(start, size);
+    return start;
+  }
+
+  /** Free a block returned by `alloc`. Freeing 0 is a no-op; freeing an unknown pointer throws. */
+  free(ptr: number): void {
+    if (ptr === 0) return;
+    const size = this.live.get(ptr);
+    if (size === undefined) throw new Error(`free: ${ptr} is not a live allocation`);
+    this.live.delete(ptr);
+    this.insertFree(ptr, size);
+  }
+
+  /** Bytes of wasm memory needed so that the top of the heap can reach `end`. */
+  private ensure(end: number, what: string, bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    const pages = Math.ceil((end - have) / PAGE);
+    try {
+      this.memory.grow(pages);
+    } catch {
+      throw new RangeError(
+        `alloc: could not grow wasm memory by ${pages} pages for ${what} (${bytes} bytes); the engine refused`,
+      );
+    }
+  }
+
+  private insertFree(start: number, size: number): void {
+    const list = this.freeList;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid][0] < start) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, [start, size]);
+    // Coalesce with the right neighbour, then the left one.
+    if (lo + 1 < list.length && list[lo][0] + list[lo][1] === list[lo + 1][0]) {
+      list[lo][1] += list[lo + 1][1];
+      list.splice(lo + 1, 1);
+    }
+    if (lo > 0 && list[lo - 1][0] + list[lo - 1][1] === list[lo][0]) {
+      list[lo - 1][1] += list[lo][1];
+      list.splice(lo, 1);
+      lo--;
+    }
+    // A free block touching the top is returned to untouched memory.
+    const last = list[list.length - 1];
+    if (last && last[0] + last[1] === this.top) {
+      this.top = last[0];
+      list.pop();
+    }
+  }
+
+  // --- views (valid until the next alloc that grows a non-shared memory) ---
+
+  view<T extends TypedArray>(ctor: TypedArrayCtor<T>, ptr: number, length: number): T {
+    return new ctor(this.memory.buffer, ptr, length);
+  }
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+  f64(ptr: number, length: number): Float64Array {
+    return new Float64Array(this.memory.buffer, ptr, length);
+  }
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+  u32(ptr: number, length: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, ptr, length);
+  }
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+
+  /** True when `arr` is a view into this memory (its data can be passed by pointer without a copy). */
+  contains(arr: TypedArray): boolean {
+    return arr.buffer === this.memory.buffer;
+  }
+
+  /** Open a scope: every block allocated through it is freed by `close()`. */
+  openScope(): Scope {
+    return new Scope(this);
+  }
+
+  /** Run `fn` with a scope that is closed afterwards, also when `fn` throws. */
+  scoped<T>(fn: (scope: Scope) => T): T {
+    const scope = new Scope(this);
+    try {
+      return fn(scope);
+    } finally {
+      scope.close();
+    }
+  }
+}
+
+/**
+ * A group of allocations freed together: the normal way for a binding to hold the inputs, outputs and
+ * scratch of one call. `close()` is idempotent.
+ */
+export class Scope {
+  private ptrs: number[] = [];
+  constructor(readonly mem: WasmMemory) {}
+
+  /** Allocate `bytes` bytes (16-byte aligned) owned by this scope. */
+  alloc(bytes: number, what?: string): number {
+    const ptr = this.mem.alloc(bytes, what);
+    this.ptrs.push(ptr);
+    return ptr;
+  }
+
+  /** Allocate room for `length` elements of `ctor` and return the pointer. */
+  allocArray(ctor: { BYTES_PER_ELEMENT: number }, length: number, what?: string): number {
+    return this.alloc(length * ctor.BYTES_PER_ELEMENT, what);
+  }
+
+  /**
+   * Pointer to a copy of `arr` in wasm memory. Zero-copy when `arr` already lives in this memory
+   * (its own pointer is returned and nothing is allocated).
+   */
+  copyIn(arr: TypedArray, what?: string): number {
+    if (this.mem.contains(arr)) return arr.byteOffset;
+    const ptr = this.alloc(arr.byteLength, what);
+    new Uint8Array(this.mem.buffer, ptr, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    return ptr;
+  }
+
+  /** Free everything this scope allocated. */
+  close(): void {
+    const ptrs = this.ptrs;
+    this.ptrs = [];
+    for (let i = ptrs.length - 1; i >= 0; i--) this.mem.free(ptrs[i]);
+  }
+}
+
+/** Copy `length` elements at `ptr` into `dst` (or a new array of `ctor`) and return it. */
+export function copyOut<T extends TypedArray>(mem: WasmMemory, ctor: TypedArrayCtor<T>, ptr: number, length: number, dst?: T): T {
+  const src = new ctor(mem.buffer, ptr, length);
+  if (dst) {
+    if (dst.buffer === mem.buffer && dst.byteOffset === ptr) return dst;
+    dst.set(src);
+    return dst;
+  }
+  return src.slice() as T;
+}

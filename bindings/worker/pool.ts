@@ -1,0 +1,273 @@
+/**
+ * `createPool()`: the synchronous API's methods, each returning a Promise, run in Web Workers /
+ * worker_threads through Comlink. Large GEMMs are split by row blocks across workers; with a shared
+ * memory (Node always; browsers when cross-origin isolated) only pointers travel, else the blocks'
+ * operands are transferred. A worker that dies mid-call rejects that call with `WorkerCrashedError`
+ * and is replaced.
+ */
+import * as Comlink from 'comlink';
+import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } from '../wasm/platform.js';
+import { chooseBuild, compileBuild, WasmInstance, type Features, type LoadOptions } from '../wasm/load.js';
+import { copyOut, type FloatArray, type WasmMemory } from '../wasm/memory.js';
+import { createApi, type Api } from '../core/api.js';
+import { AbortError, WorkerCrashedError } from '../core/errors.js';
+import { checkBool, checkInt, checkOptions } from '../core/validate.js';
+import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions } from '../core/linalg.js';
+import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
+import { splitRange, type SplitTask } from './split.js';
+import type { WorkerApi, WorkerConfig } from './worker.js';
+
+export interface PoolOptions {
+  /** Number of workers (integer ≥ 1). Default min(4, cores). */
+  workers?: number;
+  /** As in `init()`. */
+  simd?: LoadOptions['simd'];
+  /**
+   * Share one wasm memory with the workers so split work passes pointers. Default: when the platform
+   * allows it (Node; browsers when `crossOriginIsolated`). `false` forces transfers.
+   */
+  sharedMemory?: boolean;
+}
+
+/** Every API method, returning a Promise. */
+export type PoolApi = {
+  [K in keyof Api]: Api[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+export type Pool = PoolApi & {
+  /** Which wasm build the workers run, and whether memory is shared. */
+  readonly features: Features;
+  /** Number of workers. */
+  readonly size: number;
+  /** Stop every worker; pending calls reject with `WorkerCrashedError`. */
+  terminate(): void;
+};
+
+interface Slot {
+  handle: WorkerHandle;
+  remote: Comlink.Remote<WorkerApi>;
+  ready: Promise<void>;
+  /** Rejects when this worker dies. */
+  crashed: Promise<never>;
+  busy: number;
+}
+
+/** GEMMs below this many multiply-adds run whole in one worker: splitting would cost more than it saves. */
+const SPLIT_MIN_MACS = 64 * 64 * 64;
+/** Row blocks start on multiples of the micro-kernel height. */
+const ROW_GRANULE = 8;
+
+class WorkerPool {
+  private slots: Slot[] = [];
+  private nextCallId = 1;
+  private terminated = false;
+  /** The pool thread's instance on the shared memory: the one allocator of that memory. */
+  readonly host?: WasmInstance;
+
+  constructor(
+    readonly features: Features,
+    private readonly config: WorkerConfig,
+    size: number,
+  ) {
+    if (config.sharedMemory && config.sharedModule) {
+      this.host = new WasmInstance(config.sharedModule, features, config.sharedMemory);
+    }
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private spawn(index: number): Slot {
+    const handle = spawnWorker();
+    const remote = Comlink.wrap<WorkerApi>(handle.endpoint);
+    let reject!: (err: Error) => void;
+    const crashed = new Promise<never>((_, r) => (reject = r));
+    crashed.catch(() => {}); // observed by calls racing it; never unhandled
+    let started = false;
+    handle.onCrash((reason) => {
+      reject(new WorkerCrashedError(`gencore pool: worker ${index} died (${reason})` + (started ? '; it has been replaced' : '')));
+      // A worker that never started would fail again: replace only those that ran.
+      if (started && !this.terminated && this.slots[index]?.handle === handle) {
+        handle.terminate();
+        this.slots[index] = this.spawn(index);
+      }
+    });
+    const ready = Promise.race([remote.init(this.config), crashed]).then(() => {
+      started = true;
+    });
+    ready.catch(() => {});
+    return { handle, remote, ready, crashed, busy: 0 };
+  }
+
+  /** The `count` least busy workers. */
+  private pick(count: number): Slot[] {
+    return [...this.slots].sort((a, b) => a.busy - b.busy).slice(0, count);
+  }
+
+  /** Run `fn` on a worker; rejects with `WorkerCrashedError` if that worker dies first. */
+  async onWorker<T>(slot: Slot, fn: (remote: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.terminated) throw new WorkerCrashedError('gencore pool: the pool was terminated');
+    slot.busy++;
+    try {
+      await slot.ready;
+      return await Promise.race([fn(slot.remote), slot.crashed]);
+    } finally {
+      slot.busy--;
+    }
+  }
+
+  /** Generic call: `api[method](...args)` in the least busy worker. */
+  async call(method: string, args: unknown[], slot = this.pick(1)[0]): Promise<unknown> {
+    const callbacks: unknown[] = [];
+    let signal: AbortSignal | undefined;
+    const outs: unknown[] = [];
+    const strip = (v: unknown, depth: number): unknown => {
+      if (typeof v === 'function') {
+        callbacks.push(Comlink.proxy(v as (...a: unknown[]) => unknown));
+        return { __gencoreCallback: callbacks.length - 1 } satisfies CallbackSlot;
+      }
+      if (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal) {
+        signal = v;
+        return { __gencoreSignal: true } satisfies SignalSlot;
+      }
+      if (depth < 3 && Array.isArray(v)) return v.map((x) => strip(x, depth + 1));
+      if (depth < 3 && isPlainObject(v)) {
+        const copy: Record<string, unknown> = {};
+        for (const [key, x] of Object.entries(v)) {
+          if (key === 'out' && depth === 1) outs.push(x);
+          copy[key] = strip(x, depth + 1);
+        }
+        return copy;
+      }
+      return v;
+    };
+    const wireArgs = args.map((a) => strip(a, 1));
+    if (signal?.aborted) throw new AbortError(`${method}: aborted`, { cause: signal.reason });
+    const callId = this.nextCallId++;
+    const onAbort = () => void slot.remote.abort(callId, String(signal?.reason ?? 'aborted')).catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const result = await this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
+      return fillOut(result, outs[0]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Split work on the shared memory: one task per worker, all awaited. */
+  async splitShared(tasks: SplitTask[]): Promise<void> {
+    const slots = this.pick(tasks.length);
+    await Promise.all(tasks.map((task, i) => this.onWorker(slots[i], (r) => r.splitTask(task))));
+  }
+
+  async matmul<T extends FloatArray>(a: T, b: T, m: number, k: number, n: number, opts?: MatmulOptions<T>): Promise<T> {
+    const p = planMatmul(a, b, m, k, n, opts);
+    const blocks = splitRange(m, this.size, ROW_GRANULE);
+    if (blocks.length < 2 || m * k * n < SPLIT_MIN_MACS) return (await this.call('matmul', [a, b, m, k, n, opts])) as T;
+    const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as new (buf: ArrayBufferLike, off: number, len: number) => T;
+    const host = this.host;
+    if (host) {
+      const scope = host.mem.openScope();
+      try {
+        const ptrs = stageMatmul(scope, p);
+        const tasks: SplitTask[] = blocks.map(([i0, rows]) => ({
+          kind: 'gemm',
+          plan: { m, k, n, transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, f64: p.f64 },
+          ptrs: { ...ptrs, scratch: scope.alloc(gemmScratchBytes(host, p.f64, rows, k, n), 'gemm scratch') },
+          i0,
+          rows,
+        }));
+        await this.splitShared(tasks);
+        return copyOut(host.mem, ctor as never, ptrs.c, m * n, p.out) as T;
+      } finally {
+        scope.close();
+      }
+    }
+    // No shared memory: each worker gets its rows of op(A) (and of C when beta ≠ 0) by transfer.
+    const slots = this.pick(blocks.length);
+    const Typed = (p.f64 ? Float64Array : Float32Array) as unknown as { new (n: number): T };
+    const parts = await Promise.all(
+      blocks.map(([i0, rows], w) => {
+        const aRows = new Typed(rows * k);
+        if (p.transA) for (let r = 0; r < k; r++) aRows.set(a.subarray(r * m + i0, r * m + i0 + rows), r * rows);
+        else aRows.set(a.subarray(i0 * k, (i0 + rows) * k));
+        const cRows = p.out && p.beta !== 0 ? (p.out.slice(i0 * n, (i0 + rows) * n) as T) : undefined;
+        const partOpts = { transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, out: cRows };
+        return this.call('matmul', [aRows, b, rows, k, n, partOpts], slots[w]) as Promise<T>;
+      }),
+    );
+    const out = p.out ?? new Typed(m * n);
+    blocks.forEach(([i0], w) => out.set(parts[w], i0 * n));
+    return out;
+  }
+
+  terminate(): void {
+    this.terminated = true;
+    for (const slot of this.slots) slot.handle.terminate();
+  }
+
+  /** Test hook: kill worker `index` abruptly, as a crash would. */
+  killWorkerForTest(index: number): void {
+    this.slots[index].handle.kill();
+  }
+
+  /** Test hook: the pool thread's shared-memory owner, if any. */
+  get sharedMemoryForTest(): WasmMemory | undefined {
+    return this.host?.mem;
+  }
+}
+
+/** Copy a worker's result into the caller's `out` so the caller's buffer is the one returned. */
+function fillOut(result: unknown, out: unknown): unknown {
+  if (!ArrayBuffer.isView(out) || out instanceof DataView) return result;
+  const dst = out as FloatArray;
+  if (ArrayBuffer.isView(result) && (result as FloatArray).length === dst.length) {
+    dst.set(result as FloatArray);
+    return dst;
+  }
+  if (isPlainObject(result) && ArrayBuffer.isView(result.out) && (result.out as FloatArray).length === dst.length) {
+    dst.set(result.out as FloatArray);
+    return { ...result, out: dst };
+  }
+  return result;
+}
+
+/**
+ * Start a pool of gencore workers with the same methods as `init()`'s result, each returning a Promise.
+ *
+ * @param opts.workers - number of workers (integer ≥ 1); default min(4, cores).
+ * @param opts.simd - wasm build choice, as in `init()`.
+ * @param opts.sharedMemory - share one wasm memory with the workers (default: when the platform allows).
+ */
+export async function createPool(opts?: PoolOptions): Promise<Pool> {
+  const o = checkOptions('createPool', opts);
+  const workers = o.workers === undefined ? defaultWorkerCount() : checkInt('createPool', 'opts.workers', o.workers, 1, 64);
+  const wantShared = o.sharedMemory === undefined ? canShareMemory() : checkBool('createPool', 'opts.sharedMemory', o.sharedMemory);
+  if (wantShared && !canShareMemory()) {
+    throw new RangeError('createPool: opts.sharedMemory is true but this page is not cross-origin isolated (COOP/COEP)');
+  }
+  const { build, relaxedAvailable } = chooseBuild(o.simd);
+  const module = await compileBuild(build, false);
+  const config: WorkerConfig = { module, build, relaxedAvailable };
+  if (wantShared) {
+    config.sharedModule = await compileBuild(build, true);
+    config.sharedMemory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+  }
+  const features: Features = { build, relaxedSimdAvailable: relaxedAvailable, sharedMemory: wantShared };
+  const pool = new WorkerPool(features, config, workers);
+  // The method list comes from the sync API itself, so the pool offers exactly what `init()` offers.
+  const methods = Object.keys(createApi(new WasmInstance(module, { ...features, sharedMemory: false })));
+  const api: Record<string, unknown> = {};
+  for (const name of methods) api[name] = (...args: unknown[]) => pool.call(name, args);
+  api.matmul = pool.matmul.bind(pool);
+  Object.defineProperties(api, {
+    features: { value: features, enumerable: true },
+    size: { get: () => pool.size, enumerable: true },
+    terminate: { value: () => pool.terminate() },
+    // Test hooks (not part of the public API).
+    _pool: { value: pool },
+  });
+  return api as Pool;
+}

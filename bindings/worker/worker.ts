@@ -1,0 +1,90 @@
+/**
+ * A gencore worker: one wasm instance with the synchronous API, exposed over Comlink. When the pool
+ * shares a memory, a second instance on that memory runs pointer-only kernel calls for split work
+ * (the pool's thread allocates everything there; this worker never does).
+ */
+import * as Comlink from 'comlink';
+import { parentEndpoint } from '../wasm/platform.js';
+import { WasmInstance, type Build } from '../wasm/load.js';
+import { createApi, type Api } from '../core/api.js';
+import { AbortError } from '../core/errors.js';
+import { isCallbackSlot, isPlainObject, isSignalSlot, transferablesOf } from './protocol.js';
+import { runSplitTask, type SplitTask } from './split.js';
+
+export interface WorkerConfig {
+  module: WebAssembly.Module;
+  build: Build;
+  relaxedAvailable: boolean;
+  /** The pool's shared memory, when it has one. */
+  sharedMemory?: WebAssembly.Memory;
+  sharedModule?: WebAssembly.Module;
+}
+
+let api: Api | undefined;
+let privateInstance: WasmInstance | undefined;
+let sharedInstance: WasmInstance | undefined;
+const controllers = new Map<number, AbortController>();
+
+type Callback = (...args: unknown[]) => Promise<unknown>;
+
+/** Put callbacks and the signal back where the pool left placeholders. */
+function revive(value: unknown, callbacks: Callback[], signal: AbortSignal, depth = 0): unknown {
+  if (isCallbackSlot(value)) return callbacks[value.__gencoreCallback];
+  if (isSignalSlot(value)) return signal;
+  if (depth < 3 && Array.isArray(value)) return value.map((v) => revive(v, callbacks, signal, depth + 1));
+  if (depth < 3 && isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = revive(v, callbacks, signal, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+const workerApi = {
+  init(cfg: WorkerConfig): void {
+    const features = { build: cfg.build, relaxedSimdAvailable: cfg.relaxedAvailable, sharedMemory: false };
+    privateInstance = new WasmInstance(cfg.module, features);
+    api = createApi(privateInstance);
+    if (cfg.sharedMemory && cfg.sharedModule) {
+      sharedInstance = new WasmInstance(cfg.sharedModule, { ...features, sharedMemory: true }, cfg.sharedMemory);
+    }
+  },
+
+  /** Run `api[method](...args)`; results' typed arrays are transferred back. */
+  async call(method: string, args: unknown[], callId: number, ...callbacks: Callback[]): Promise<unknown> {
+    if (!api) throw new Error('gencore worker: call before init');
+    const fn = (api as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+    if (typeof fn !== 'function') throw new TypeError(`gencore worker: no method ${method}`);
+    const controller = new AbortController();
+    controllers.set(callId, controller);
+    try {
+      const revived = revive(args, callbacks, controller.signal) as unknown[];
+      const result = await fn.apply(api, revived);
+      return Comlink.transfer(result, transferablesOf(result));
+    } finally {
+      controllers.delete(callId);
+    }
+  },
+
+  /** Abort a running `call` (the pool forwards its caller's AbortSignal here). */
+  abort(callId: number, reason?: string): void {
+    controllers.get(callId)?.abort(new AbortError(reason ?? 'aborted'));
+  },
+
+  /** Run one piece of split work on the shared memory (pointers only). */
+  splitTask(task: SplitTask): void {
+    if (!sharedInstance) throw new Error('gencore worker: no shared memory');
+    runSplitTask(sharedInstance, task);
+  },
+
+  /** Test hook: make this worker die mid-call, as a crash would. */
+  crashForTest(): void {
+    setTimeout(() => {
+      throw new Error('gencore worker: crash requested by a test');
+    }, 0);
+  },
+};
+
+export type WorkerApi = typeof workerApi;
+
+Comlink.expose(workerApi, await parentEndpoint());
