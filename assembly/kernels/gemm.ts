@@ -2,7 +2,7 @@ import { maddF32x4, maddF64x2 } from '../inline/madd';
 
 const ZERO: v128 = i32x4.splat(0);
 
-const MR_F32 = 4; const NR_F32 = 8; const MR_F64 = 4; const NR_F64 = 4;
+const MR_F32 = 2; const NR_F32 = 16; const MR_F64 = 2; const NR_F64 = 8;
 const KC_F32 = 256; const MC_F32 = 96; const NC_F32 = 1024; const KC_F64 = 256; const MC_F64 = 48; const NC_F64 = 512;
 
 // @ts-ignore: decorator
@@ -168,76 +168,56 @@ export function gemm_f32_scratch_bytes(m: i32, k: i32, n: i32): i32 { return scr
 export function gemm_f64_scratch_bytes(m: i32, k: i32, n: i32): i32 { return scratchBytes<f64>(m, k, n); }
 
 function microTileF32(kc: i32, pa: usize, pb: usize, dst: usize, dstRowBytes: usize, alpha: f32, beta: f32): void {
-  let c00 = ZERO, c01 = ZERO;
-  let c10 = ZERO, c11 = ZERO;
-  let c20 = ZERO, c21 = ZERO;
-  let c30 = ZERO, c31 = ZERO;
+  let c00 = ZERO, c01 = ZERO, c02 = ZERO, c03 = ZERO;
+  let c10 = ZERO, c11 = ZERO, c12 = ZERO, c13 = ZERO;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
+    const b2 = v128.load(pb, 32);
+    const b3 = v128.load(pb, 48);
     const a0 = v128.load32_splat(pa, 0);
-    c00 = maddF32x4(a0, b0, c00); c01 = maddF32x4(a0, b1, c01);
+    c00 = maddF32x4(a0, b0, c00); c01 = maddF32x4(a0, b1, c01); c02 = maddF32x4(a0, b2, c02); c03 = maddF32x4(a0, b3, c03);
     const a1 = v128.load32_splat(pa, 4);
-    c10 = maddF32x4(a1, b0, c10); c11 = maddF32x4(a1, b1, c11);
-    const a2 = v128.load32_splat(pa, 8);
-    c20 = maddF32x4(a2, b0, c20); c21 = maddF32x4(a2, b1, c21);
-    const a3 = v128.load32_splat(pa, 12);
-    c30 = maddF32x4(a3, b0, c30); c31 = maddF32x4(a3, b1, c31);
-    pa += 16; pb += 32;
+    c10 = maddF32x4(a1, b0, c10); c11 = maddF32x4(a1, b1, c11); c12 = maddF32x4(a1, b2, c12); c13 = maddF32x4(a1, b3, c13);
+    pa += 8; pb += 64;
   }
   const va = f32x4.splat(alpha);
   if (beta == 0) {
-    v128.store(dst, f32x4.mul(va, c00), 0); v128.store(dst, f32x4.mul(va, c01), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.mul(va, c10), 0); v128.store(dst, f32x4.mul(va, c11), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.mul(va, c20), 0); v128.store(dst, f32x4.mul(va, c21), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.mul(va, c30), 0); v128.store(dst, f32x4.mul(va, c31), 16); dst += dstRowBytes;
+    v128.store(dst, f32x4.mul(va, c00), 0); v128.store(dst, f32x4.mul(va, c01), 16); v128.store(dst, f32x4.mul(va, c02), 32); v128.store(dst, f32x4.mul(va, c03), 48); dst += dstRowBytes;
+    v128.store(dst, f32x4.mul(va, c10), 0); v128.store(dst, f32x4.mul(va, c11), 16); v128.store(dst, f32x4.mul(va, c12), 32); v128.store(dst, f32x4.mul(va, c13), 48); dst += dstRowBytes;
   } else if (beta == 1) {
-    v128.store(dst, f32x4.add(f32x4.mul(va, c00), v128.load(dst, 0)), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c01), v128.load(dst, 16)), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.add(f32x4.mul(va, c10), v128.load(dst, 0)), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c11), v128.load(dst, 16)), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.add(f32x4.mul(va, c20), v128.load(dst, 0)), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c21), v128.load(dst, 16)), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.add(f32x4.mul(va, c30), v128.load(dst, 0)), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c31), v128.load(dst, 16)), 16); dst += dstRowBytes;
+    v128.store(dst, f32x4.add(f32x4.mul(va, c00), v128.load(dst, 0)), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c01), v128.load(dst, 16)), 16); v128.store(dst, f32x4.add(f32x4.mul(va, c02), v128.load(dst, 32)), 32); v128.store(dst, f32x4.add(f32x4.mul(va, c03), v128.load(dst, 48)), 48); dst += dstRowBytes;
+    v128.store(dst, f32x4.add(f32x4.mul(va, c10), v128.load(dst, 0)), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c11), v128.load(dst, 16)), 16); v128.store(dst, f32x4.add(f32x4.mul(va, c12), v128.load(dst, 32)), 32); v128.store(dst, f32x4.add(f32x4.mul(va, c13), v128.load(dst, 48)), 48); dst += dstRowBytes;
   } else {
     const vb = f32x4.splat(beta);
-    v128.store(dst, f32x4.add(f32x4.mul(va, c00), f32x4.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c01), f32x4.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.add(f32x4.mul(va, c10), f32x4.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c11), f32x4.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.add(f32x4.mul(va, c20), f32x4.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c21), f32x4.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
-    v128.store(dst, f32x4.add(f32x4.mul(va, c30), f32x4.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c31), f32x4.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
+    v128.store(dst, f32x4.add(f32x4.mul(va, c00), f32x4.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c01), f32x4.mul(vb, v128.load(dst, 16))), 16); v128.store(dst, f32x4.add(f32x4.mul(va, c02), f32x4.mul(vb, v128.load(dst, 32))), 32); v128.store(dst, f32x4.add(f32x4.mul(va, c03), f32x4.mul(vb, v128.load(dst, 48))), 48); dst += dstRowBytes;
+    v128.store(dst, f32x4.add(f32x4.mul(va, c10), f32x4.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f32x4.add(f32x4.mul(va, c11), f32x4.mul(vb, v128.load(dst, 16))), 16); v128.store(dst, f32x4.add(f32x4.mul(va, c12), f32x4.mul(vb, v128.load(dst, 32))), 32); v128.store(dst, f32x4.add(f32x4.mul(va, c13), f32x4.mul(vb, v128.load(dst, 48))), 48); dst += dstRowBytes;
   }
 }
 function microTileF64(kc: i32, pa: usize, pb: usize, dst: usize, dstRowBytes: usize, alpha: f64, beta: f64): void {
-  let c00 = ZERO, c01 = ZERO;
-  let c10 = ZERO, c11 = ZERO;
-  let c20 = ZERO, c21 = ZERO;
-  let c30 = ZERO, c31 = ZERO;
+  let c00 = ZERO, c01 = ZERO, c02 = ZERO, c03 = ZERO;
+  let c10 = ZERO, c11 = ZERO, c12 = ZERO, c13 = ZERO;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
+    const b2 = v128.load(pb, 32);
+    const b3 = v128.load(pb, 48);
     const a0 = v128.load64_splat(pa, 0);
-    c00 = maddF64x2(a0, b0, c00); c01 = maddF64x2(a0, b1, c01);
+    c00 = maddF64x2(a0, b0, c00); c01 = maddF64x2(a0, b1, c01); c02 = maddF64x2(a0, b2, c02); c03 = maddF64x2(a0, b3, c03);
     const a1 = v128.load64_splat(pa, 8);
-    c10 = maddF64x2(a1, b0, c10); c11 = maddF64x2(a1, b1, c11);
-    const a2 = v128.load64_splat(pa, 16);
-    c20 = maddF64x2(a2, b0, c20); c21 = maddF64x2(a2, b1, c21);
-    const a3 = v128.load64_splat(pa, 24);
-    c30 = maddF64x2(a3, b0, c30); c31 = maddF64x2(a3, b1, c31);
-    pa += 32; pb += 32;
+    c10 = maddF64x2(a1, b0, c10); c11 = maddF64x2(a1, b1, c11); c12 = maddF64x2(a1, b2, c12); c13 = maddF64x2(a1, b3, c13);
+    pa += 16; pb += 64;
   }
   const va = f64x2.splat(alpha);
   if (beta == 0) {
-    v128.store(dst, f64x2.mul(va, c00), 0); v128.store(dst, f64x2.mul(va, c01), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.mul(va, c10), 0); v128.store(dst, f64x2.mul(va, c11), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.mul(va, c20), 0); v128.store(dst, f64x2.mul(va, c21), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.mul(va, c30), 0); v128.store(dst, f64x2.mul(va, c31), 16); dst += dstRowBytes;
+    v128.store(dst, f64x2.mul(va, c00), 0); v128.store(dst, f64x2.mul(va, c01), 16); v128.store(dst, f64x2.mul(va, c02), 32); v128.store(dst, f64x2.mul(va, c03), 48); dst += dstRowBytes;
+    v128.store(dst, f64x2.mul(va, c10), 0); v128.store(dst, f64x2.mul(va, c11), 16); v128.store(dst, f64x2.mul(va, c12), 32); v128.store(dst, f64x2.mul(va, c13), 48); dst += dstRowBytes;
   } else if (beta == 1) {
-    v128.store(dst, f64x2.add(f64x2.mul(va, c00), v128.load(dst, 0)), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c01), v128.load(dst, 16)), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.add(f64x2.mul(va, c10), v128.load(dst, 0)), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c11), v128.load(dst, 16)), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.add(f64x2.mul(va, c20), v128.load(dst, 0)), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c21), v128.load(dst, 16)), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.add(f64x2.mul(va, c30), v128.load(dst, 0)), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c31), v128.load(dst, 16)), 16); dst += dstRowBytes;
+    v128.store(dst, f64x2.add(f64x2.mul(va, c00), v128.load(dst, 0)), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c01), v128.load(dst, 16)), 16); v128.store(dst, f64x2.add(f64x2.mul(va, c02), v128.load(dst, 32)), 32); v128.store(dst, f64x2.add(f64x2.mul(va, c03), v128.load(dst, 48)), 48); dst += dstRowBytes;
+    v128.store(dst, f64x2.add(f64x2.mul(va, c10), v128.load(dst, 0)), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c11), v128.load(dst, 16)), 16); v128.store(dst, f64x2.add(f64x2.mul(va, c12), v128.load(dst, 32)), 32); v128.store(dst, f64x2.add(f64x2.mul(va, c13), v128.load(dst, 48)), 48); dst += dstRowBytes;
   } else {
     const vb = f64x2.splat(beta);
-    v128.store(dst, f64x2.add(f64x2.mul(va, c00), f64x2.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c01), f64x2.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.add(f64x2.mul(va, c10), f64x2.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c11), f64x2.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.add(f64x2.mul(va, c20), f64x2.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c21), f64x2.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
-    v128.store(dst, f64x2.add(f64x2.mul(va, c30), f64x2.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c31), f64x2.mul(vb, v128.load(dst, 16))), 16); dst += dstRowBytes;
+    v128.store(dst, f64x2.add(f64x2.mul(va, c00), f64x2.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c01), f64x2.mul(vb, v128.load(dst, 16))), 16); v128.store(dst, f64x2.add(f64x2.mul(va, c02), f64x2.mul(vb, v128.load(dst, 32))), 32); v128.store(dst, f64x2.add(f64x2.mul(va, c03), f64x2.mul(vb, v128.load(dst, 48))), 48); dst += dstRowBytes;
+    v128.store(dst, f64x2.add(f64x2.mul(va, c10), f64x2.mul(vb, v128.load(dst, 0))), 0); v128.store(dst, f64x2.add(f64x2.mul(va, c11), f64x2.mul(vb, v128.load(dst, 16))), 16); v128.store(dst, f64x2.add(f64x2.mul(va, c12), f64x2.mul(vb, v128.load(dst, 32))), 32); v128.store(dst, f64x2.add(f64x2.mul(va, c13), f64x2.mul(vb, v128.load(dst, 48))), 48); dst += dstRowBytes;
   }
 }

@@ -8,13 +8,13 @@
 import * as Comlink from 'comlink';
 import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } from '../wasm/platform.js';
 import { chooseBuild, compileBuild, WasmInstance, type Features, type LoadOptions } from '../wasm/load.js';
-import { copyOut, type FloatArray, type WasmMemory } from '../wasm/memory.js';
+import type { FloatArray, WasmMemory } from '../wasm/memory.js';
 import { createApi, type Api } from '../core/api.js';
 import { AbortError, WorkerCrashedError } from '../core/errors.js';
 import { checkBool, checkInt, checkOptions } from '../core/validate.js';
-import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions } from '../core/linalg.js';
+import { parallelMatmul } from './parallel/linalg.js';
 import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
-import { splitRange, type SplitTask } from './split.js';
+import type { SplitTask } from './split.js';
 import type { WorkerApi, WorkerConfig } from './worker.js';
 
 export interface PoolOptions {
@@ -43,7 +43,7 @@ export type Pool = PoolApi & {
   terminate(): void;
 };
 
-interface Slot {
+export interface Slot {
   handle: WorkerHandle;
   remote: Comlink.Remote<WorkerApi>;
   ready: Promise<void>;
@@ -52,12 +52,15 @@ interface Slot {
   busy: number;
 }
 
-/** GEMMs below this many multiply-adds run whole in one worker: splitting would cost more than it saves. */
-const SPLIT_MIN_MACS = 64 * 64 * 64;
-/** Row blocks start on multiples of the micro-kernel height. */
-const ROW_GRANULE = 8;
+/**
+ * Methods that split their work across workers (one file per module under parallel/); every other
+ * method runs whole in the least busy worker.
+ */
+const PARALLEL: { [K in keyof Api]?: (pool: WorkerPool, ...args: Parameters<Api[K]>) => Promise<Awaited<ReturnType<Api[K]>>> } = {
+  matmul: parallelMatmul,
+};
 
-class WorkerPool {
+export class WorkerPool {
   private slots: Slot[] = [];
   private nextCallId = 1;
   private terminated = false;
@@ -102,7 +105,7 @@ class WorkerPool {
   }
 
   /** The `count` least busy workers. */
-  private pick(count: number): Slot[] {
+  pick(count: number): Slot[] {
     return [...this.slots].sort((a, b) => a.busy - b.busy).slice(0, count);
   }
 
@@ -162,47 +165,6 @@ class WorkerPool {
     await Promise.all(tasks.map((task, i) => this.onWorker(slots[i], (r) => r.splitTask(task))));
   }
 
-  async matmul<T extends FloatArray>(a: T, b: T, m: number, k: number, n: number, opts?: MatmulOptions<T>): Promise<T> {
-    const p = planMatmul(a, b, m, k, n, opts);
-    const blocks = splitRange(m, this.size, ROW_GRANULE);
-    if (blocks.length < 2 || m * k * n < SPLIT_MIN_MACS) return (await this.call('matmul', [a, b, m, k, n, opts])) as T;
-    const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as new (buf: ArrayBufferLike, off: number, len: number) => T;
-    const host = this.host;
-    if (host) {
-      const scope = host.mem.openScope();
-      try {
-        const ptrs = stageMatmul(scope, p);
-        const tasks: SplitTask[] = blocks.map(([i0, rows]) => ({
-          kind: 'gemm',
-          plan: { m, k, n, transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, f64: p.f64 },
-          ptrs: { ...ptrs, scratch: scope.alloc(gemmScratchBytes(host, p.f64, rows, k, n), 'gemm scratch') },
-          i0,
-          rows,
-        }));
-        await this.splitShared(tasks);
-        return copyOut(host.mem, ctor as never, ptrs.c, m * n, p.out) as T;
-      } finally {
-        scope.close();
-      }
-    }
-    // No shared memory: each worker gets its rows of op(A) (and of C when beta ≠ 0) by transfer.
-    const slots = this.pick(blocks.length);
-    const Typed = (p.f64 ? Float64Array : Float32Array) as unknown as { new (n: number): T };
-    const parts = await Promise.all(
-      blocks.map(([i0, rows], w) => {
-        const aRows = new Typed(rows * k);
-        if (p.transA) for (let r = 0; r < k; r++) aRows.set(a.subarray(r * m + i0, r * m + i0 + rows), r * rows);
-        else aRows.set(a.subarray(i0 * k, (i0 + rows) * k));
-        const cRows = p.out && p.beta !== 0 ? (p.out.slice(i0 * n, (i0 + rows) * n) as T) : undefined;
-        const partOpts = { transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, out: cRows };
-        return this.call('matmul', [aRows, b, rows, k, n, partOpts], slots[w]) as Promise<T>;
-      }),
-    );
-    const out = p.out ?? new Typed(m * n);
-    blocks.forEach(([i0], w) => out.set(parts[w], i0 * n));
-    return out;
-  }
-
   terminate(): void {
     this.terminated = true;
     for (const slot of this.slots) slot.handle.terminate();
@@ -260,8 +222,10 @@ export async function createPool(opts?: PoolOptions): Promise<Pool> {
   // The method list comes from the sync API itself, so the pool offers exactly what `init()` offers.
   const methods = Object.keys(createApi(new WasmInstance(module, { ...features, sharedMemory: false })));
   const api: Record<string, unknown> = {};
-  for (const name of methods) api[name] = (...args: unknown[]) => pool.call(name, args);
-  api.matmul = pool.matmul.bind(pool);
+  for (const name of methods) {
+    const parallel = PARALLEL[name as keyof Api] as ((p: WorkerPool, ...a: unknown[]) => Promise<unknown>) | undefined;
+    api[name] = parallel ? (...args: unknown[]) => parallel(pool, ...args) : (...args: unknown[]) => pool.call(name, args);
+  }
   Object.defineProperties(api, {
     features: { value: features, enumerable: true },
     size: { get: () => pool.size, enumerable: true },

@@ -1,0 +1,69 @@
+/**
+ * Bench harness shared by every `bench/<name>.ts`: warm-up, median of repeats, a printed table and a
+ * JSON record in bench/results/<name>.json. Peers are measured in the same process and run, so the
+ * ratios hold even when the shared machine's speed drifts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+export interface Timing {
+  /** Median seconds per call. */
+  median: number;
+  min: number;
+  max: number;
+  repeats: number;
+}
+
+/**
+ * Time `fn` (sync or async): `warmup` untimed calls, then repeats until both `minRepeats` calls and
+ * `minSeconds` have passed (capped at `maxRepeats`).
+ */
+export async function measure(
+  fn: () => unknown,
+  opts: { warmup?: number; minRepeats?: number; maxRepeats?: number; minSeconds?: number } = {},
+): Promise<Timing> {
+  const { warmup = 2, minRepeats = 5, maxRepeats = 200, minSeconds = 0.5 } = opts;
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < maxRepeats && (samples.length < minRepeats || performance.now() - start < minSeconds * 1000)) {
+    const t0 = performance.now();
+    await fn();
+    samples.push((performance.now() - t0) / 1000);
+  }
+  samples.sort((a, b) => a - b);
+  return { median: samples[samples.length >> 1], min: samples[0], max: samples[samples.length - 1], repeats: samples.length };
+}
+
+export type Row = Record<string, string | number>;
+
+/** Format a number for a table: 3 significant digits. */
+export function fmt(x: number, digits = 3): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  if (abs >= 1e5 || abs < 1e-3) return x.toExponential(digits - 1);
+  return x.toPrecision(digits);
+}
+
+/** Print rows as an aligned text table under a title. */
+export function printTable(title: string, rows: Row[]): void {
+  console.log(`\n${title}`);
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]);
+  const cells = rows.map((r) => cols.map((c) => (typeof r[c] === 'number' ? fmt(r[c] as number) : String(r[c] ?? ''))));
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i])).join('  ');
+  console.log(line(cols));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of cells) console.log(line(row));
+}
+
+/** Write bench/results/<name>.json with the machine's description and `data`. */
+export function writeResults(name: string, data: unknown): string {
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  const file = new URL(`./results/${name}.json`, import.meta.url);
+  const record = { name, date: new Date().toISOString(), node: process.version, platform: `${process.platform}-${process.arch}`, data };
+  writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  return `bench/results/${name}.json`;
+}
