@@ -40,8 +40,8 @@ export type Row = Record<string, string | number>;
 /** Format a number for a table: 3 significant digits. */
 export function fmt(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
   const abs = Math.abs(x);
+  if (Number.isInteger(x) && abs < 1e7) return String(x);
   if (abs >= 1e5 || abs < 1e-3) return x.toExponential(digits - 1);
   return x.toPrecision(digits);
 }

@@ -162,7 +162,10 @@ export class WorkerPool {
   /** Split work on the shared memory: one task per worker, all awaited. */
   async splitShared(tasks: SplitTask[]): Promise<void> {
     const slots = this.pick(tasks.length);
-    await Promise.all(tasks.map((task, i) => this.onWorker(slots[i], (r) => r.splitTask(task))));
+    // Wait for every task, even after one fails: the caller frees the shared blocks they write to.
+    const settled = await Promise.allSettled(tasks.map((task, i) => this.onWorker(slots[i], (r) => r.splitTask(task))));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   terminate(): void {
