@@ -35,6 +35,8 @@ export async function init(opts: LoadOptions = {}): Promise<Gencore> {
   Object.defineProperties(gc, {
     features: { get: () => inst.features, enumerable: true },
     memory: { get: () => inst.mem, enumerable: true },
+    // Test hook (not public API): the wasm instance behind this object.
+    _instance: { value: inst },
   });
   return gc;
 }

@@ -128,7 +128,8 @@ export class WasmInstance {
       if (err instanceof WebAssembly.RuntimeError) {
         // Shared memory belongs to the pool: a worker instance on it cannot start afresh on its own.
         if (!this.features.sharedMemory) this.instantiate();
-        throw new KernelFaultError(`${what}: a wasm kernel failed (${err.message}); the instance was reset`, { cause: err });
+        // The engine's trap text stays in `cause`; the message speaks to the user.
+        throw new KernelFaultError(`${what}: an internal gencore kernel fault occurred; the instance was reset, please report it`, { cause: err });
       }
       throw err;
     }
