@@ -1,16 +1,11 @@
-// as-pect runs the kernel specs in assembly/__tests__ (one per kernel file) with SIMD enabled.
+// as-pect runs the kernel specs in assembly/__tests__ (one per kernel file); compiler options are in
+// as-pect.asconfig.json (SIMD on, as-pect's own runtime and transform).
 export default {
-  include: ['assembly/__tests__/**/*.spec.ts', 'assembly/__tests__/**/*.include.ts'],
-  add: ['assembly/__tests__/**/*.include.ts'],
-  flags: {
-    '--enable': ['simd'],
-  },
+  entries: ['assembly/__tests__/**/*.spec.ts'],
+  include: ['assembly/__tests__/**/*.include.ts'],
   disclude: [/node_modules/],
-  imports(memory, createImports, instantiateSync, binary) {
-    let instance;
-    const myImports = {};
-    instance = instantiateSync(binary, createImports(myImports));
-    return instance;
+  async instantiate(memory, createImports, instantiate, binary) {
+    return instantiate(binary, createImports({ env: { memory } }));
   },
   outputBinary: false,
 };

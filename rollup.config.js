@@ -2,6 +2,7 @@
 // The browser bundle swaps bindings/wasm/platform.ts for platform.browser.ts, so no `node:` import
 // reaches it. The wasm builds are copied next to the bundles and found with `new URL(..., import.meta.url)`.
 import typescript from '@rollup/plugin-typescript';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
@@ -30,12 +31,13 @@ function gencoreAssets(target) {
   };
 }
 
-const external = [/^node:/, 'comlink', /^comlink\//];
+// The browser bundle carries comlink, so dist/ runs from any static server without an import map.
+const externalFor = (target) => (target === 'node' ? [/^node:/, 'comlink', /^comlink\//] : [/^node:/]);
 const ts = () => typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false }, include: ['bindings/**/*.ts'] });
 
 export default ['node', 'browser'].map((target) => ({
   input: { [`index.${target}`]: 'bindings/index.ts', [`worker.${target}`]: 'bindings/worker/worker.ts' },
   output: { dir: 'dist', format: 'es', chunkFileNames: `[name].${target}-[hash].js`, sourcemap: true },
-  external,
-  plugins: [gencoreAssets(target), ts()],
+  external: externalFor(target),
+  plugins: [gencoreAssets(target), ts(), ...(target === 'browser' ? [nodeResolve({ browser: true })] : [])],
 }));

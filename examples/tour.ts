@@ -17,6 +17,11 @@ export interface TourContext {
 
 const SECTIONS: Array<[title: string, load: () => Promise<{ tour(ctx: TourContext): Promise<void> }>]> = [
   ['Blocked SIMD GEMM', () => import('./tour/gemm.js')],
+  ['Exact and Nyström attention', () => import('./tour/attention.js')],
+  ['Trie-constrained beam search', () => import('./tour/beam.js')],
+  ['Repetition analysis of decoders', () => import('./tour/repetition.js')],
+  ['Diffusion samplers', () => import('./tour/diffusion.js')],
+  ['Entropy normalisation and consistent filters', () => import('./tour/entropy.js')],
 ];
 
 const quick = process.argv.includes('--quick') || process.env.GENCORE_QUICK === '1';

@@ -4,12 +4,25 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import { linalgApi } from './linalg.js';
+import { attentionApi } from './attention.js';
+import { constrainedApi } from './beam.js';
+import { repetitionApi } from './repetition.js';
+import { diffusionApi } from './diffusion.js';
+import { entropyApi } from './entropy.js';
 
 export function createApi(inst: WasmInstance) {
   return {
     ...linalgApi(inst),
+    ...attentionApi(inst),
+    ...constrainedApi(inst),
+    ...repetitionApi(inst),
+    ...diffusionApi(inst),
+    ...entropyApi(inst),
   };
 }
 
-/** The methods of `init()`'s result (and, returning Promises, of a pool). */
+/**
+ * The methods of `init()`'s result (and, returning Promises, of a pool).
+ * @interface
+ */
 export type Api = ReturnType<typeof createApi>;

@@ -97,6 +97,20 @@ export class WasmMemory {
     return start;
   }
 
+  /**
+   * Refuse, before allocating anything, a call whose blocks cannot all fit in the 4 GiB wasm address
+   * space next to what is already in use.
+   * @throws RangeError naming `fn` and the byte count.
+   */
+  checkFits(fn: string, bytes: number): void {
+    const room = MAX_BYTES - this.base - this.bytesInUse;
+    if (bytes > room) {
+      throw new RangeError(
+        `${fn}: needs ${bytes} bytes of wasm memory but only ${room} of the 4 GiB wasm32 address space are free`,
+      );
+    }
+  }
+
   /** Free a block returned by `alloc`. Freeing 0 is a no-op; freeing an unknown pointer throws. */
   free(ptr: number): void {
     if (ptr === 0) return;

@@ -13,6 +13,10 @@ import { createApi, type Api } from '../core/api.js';
 import { AbortError, WorkerCrashedError } from '../core/errors.js';
 import { checkBool, checkInt, checkOptions } from '../core/validate.js';
 import { parallelMatmul } from './parallel/linalg.js';
+import { ATTENTION_PARALLEL } from './parallel/attention.js';
+import { constrainedParallel } from './parallel/beam.js';
+import { DIFFUSION_PARALLEL } from './parallel/diffusion.js';
+import { ENTROPY_PARALLEL } from './parallel/entropy.js';
 import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
 import type { SplitTask } from './split.js';
 import type { WorkerApi, WorkerConfig } from './worker.js';
@@ -58,6 +62,10 @@ export interface Slot {
  */
 const PARALLEL: { [K in keyof Api]?: (pool: WorkerPool, ...args: Parameters<Api[K]>) => Promise<Awaited<ReturnType<Api[K]>>> } = {
   matmul: parallelMatmul,
+  ...ATTENTION_PARALLEL,
+  ...constrainedParallel,
+  ...DIFFUSION_PARALLEL,
+  ...ENTROPY_PARALLEL,
 };
 
 export class WorkerPool {
@@ -176,6 +184,16 @@ export class WorkerPool {
   /** Test hook: kill worker `index` abruptly, as a crash would. */
   killWorkerForTest(index: number): void {
     this.slots[index].handle.kill();
+  }
+
+  /** Test hook: make worker `index` trap inside a kernel (rejects with KernelFaultError). */
+  trapWorkerForTest(index: number): Promise<void> {
+    return this.onWorker(this.slots[index], (r) => r.trapForTest());
+  }
+
+  /** Test hook: bytes in use in each worker's private wasm heap. */
+  workerHeapsForTest(): Promise<number[]> {
+    return Promise.all(this.slots.map((slot) => this.onWorker(slot, (r) => r.heapForTest())));
   }
 
   /** Test hook: the pool thread's shared-memory owner, if any. */

@@ -5,6 +5,8 @@
 import type { WasmInstance } from '../wasm/load.js';
 import { gemmRows, type MatmulPlan } from '../core/linalg.js';
 import type { FloatArray } from '../wasm/memory.js';
+import { runAttentionItems, runNystromItems, type AttentionDims, type AttentionPtrs, type NystromDims, type NystromStage, type NystromWorkspace, type RowItem } from '../core/attention.js';
+import { entropySolveRows, type EntropySolvePlan, type EntropySolvePtrs } from '../core/entropy.js';
 
 export type GemmTask = {
   kind: 'gemm';
@@ -14,13 +16,46 @@ export type GemmTask = {
   rows: number;
 };
 
-export type SplitTask = GemmTask;
+export type EntropySolveTask = {
+  kind: 'entropySolve';
+  plan: Pick<EntropySolvePlan, 'cols' | 'f64' | 'fromLogits' | 'tol' | 'maxIter' | 'method'>;
+  ptrs: EntropySolvePtrs;
+  r0: number;
+  rows: number;
+  scratch: number;
+};
+
+/** Exact attention rows (spec/attention.md §4): items are [head, r0, rows]. */
+export type AttentionTask = { kind: 'attention'; dims: AttentionDims; ptrs: AttentionPtrs; items: RowItem[]; scratch: number };
+
+/** One stage of Nyström attention over heads / row blocks (bindings/worker/parallel/attention.ts). */
+export type NystromTask = {
+  kind: 'nystrom';
+  stage: NystromStage;
+  dims: NystromDims;
+  ptrs: AttentionPtrs;
+  conv: number;
+  workspaces: NystromWorkspace[];
+  items: RowItem[];
+  scratch: number;
+};
+
+export type SplitTask = GemmTask | EntropySolveTask | AttentionTask | NystromTask;
 
 /** Run one task on an instance bound to the shared memory. */
 export function runSplitTask(inst: WasmInstance, task: SplitTask): void {
   switch (task.kind) {
     case 'gemm':
       gemmRows(inst, task.plan, task.ptrs, task.i0, task.rows);
+      return;
+    case 'entropySolve':
+      entropySolveRows(inst, task.plan, task.ptrs, task.r0, task.rows, task.scratch);
+      return;
+    case 'attention':
+      runAttentionItems(inst, task.dims, task.ptrs, task.items, task.scratch);
+      return;
+    case 'nystrom':
+      runNystromItems(inst, task.stage, task.dims, task.ptrs, task.conv, task.workspaces, task.items, task.scratch);
       return;
   }
 }

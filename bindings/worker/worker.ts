@@ -60,7 +60,8 @@ const workerApi = {
     try {
       const revived = revive(args, callbacks, controller.signal) as unknown[];
       const result = await fn.apply(api, revived);
-      return Comlink.transfer(result, transferablesOf(result));
+      // Only objects can carry transferables (Comlink keys them in a WeakMap); numbers go back as they are.
+      return result !== null && typeof result === 'object' ? Comlink.transfer(result, transferablesOf(result)) : result;
     } finally {
       controllers.delete(callId);
     }
@@ -83,8 +84,23 @@ const workerApi = {
       throw new Error('gencore worker: crash requested by a test');
     }, 0);
   },
+
+  /**
+   * Test hook: trap inside a kernel, through `inst.run` as every binding does, so the trap becomes a
+   * KernelFaultError and this worker's instance is reset (not public API).
+   */
+  trapForTest(): void {
+    if (!privateInstance) throw new Error('gencore worker: trapForTest before init');
+    privateInstance.run('trapForTest', (k) => k.trapForTest());
+  },
+
+  /** Test hook: bytes in use in this worker's private wasm heap, for leak checks (not public API). */
+  heapForTest(): number {
+    return privateInstance ? privateInstance.mem.bytesInUse : -1;
+  },
 };
 
 export type WorkerApi = typeof workerApi;
 
-Comlink.expose(workerApi, await parentEndpoint());
+// No top-level await: bundlers emit module workers in formats (iife) that cannot have one.
+void parentEndpoint().then((endpoint) => Comlink.expose(workerApi, endpoint));

@@ -4,6 +4,7 @@
  */
 import { measure, printTable } from '../../bench/lib.js';
 import { tfjsWasm } from '../../bench/gemm.js';
+import { barChart, writePng } from '../lib/plot.js';
 import type { TourContext } from '../tour.js';
 
 /** Largest |C − C_ref| relative to the largest |C_ref|, with C_ref computed in float64. */
@@ -21,10 +22,11 @@ function relativeErrorVsFloat64(a: Float32Array, b: Float32Array, c: Float32Arra
   return err / scale;
 }
 
-export async function tour({ gc, pool, quick }: TourContext): Promise<void> {
+export async function tour({ gc, pool, outDir, quick }: TourContext): Promise<void> {
   const tf = await tfjsWasm();
   const sizes = quick ? [256, 512] : [256, 512, 1024];
   const rows = [];
+  const bars: Array<[string, number]> = [];
   for (const n of sizes) {
     const a = new Float32Array(n * n).map(() => Math.random() * 2 - 1);
     const b = new Float32Array(n * n).map(() => Math.random() * 2 - 1);
@@ -35,9 +37,14 @@ export async function tour({ gc, pool, quick }: TourContext): Promise<void> {
     const tPool = await measure(() => pool.matmul(a, b, n, n, n, { out: c }), opts);
     const ta = tf.tensor2d(a, [n, n]);
     const tb = tf.tensor2d(b, [n, n]);
-    const tTf = await measure(() => tf.tidy(() => tf.matMul(ta, tb).dataSync()), opts);
+    const tTf = await measure(() => {
+      const tc = tf.matMul(ta, tb);
+      tc.dataSync();
+      tc.dispose();
+    }, opts);
     tf.dispose([ta, tb]);
     const gf = (t: number) => (2 * n ** 3) / t / 1e9;
+    bars.push([`gencore ${n}`, gf(tSync.median)], [`pool ${n}`, gf(tPool.median)], [`tfjs ${n}`, gf(tTf.median)]);
     rows.push({
       n,
       'rel. error vs f64': err.toExponential(1),
@@ -48,5 +55,13 @@ export async function tour({ gc, pool, quick }: TourContext): Promise<void> {
     });
   }
   printTable(`C = A·B, f32, ${gc.features.build} SIMD build (median of repeats; this machine's other load shows up here)`, rows);
-  console.log('\nFull comparison with ml-matrix, naive JS and the peak probe: npm run bench gemm');
+  const png = barChart({
+    title: `f32 GEMM throughput, n x n x n (${gc.features.build} SIMD; pool of ${pool.size})`,
+    labels: bars.map(([label]) => label),
+    values: bars.map(([, v]) => v),
+    yLabel: 'GFLOP/s',
+  });
+  writePng(`${outDir}/gemm-throughput.png`, png);
+  console.log('\nwrote examples/output/gemm-throughput.png');
+  console.log('Full comparison with ml-matrix, naive JS and the peak probe: npm run bench gemm');
 }

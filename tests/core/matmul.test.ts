@@ -210,3 +210,33 @@ describe('matmul: memory', () => {
     expect(gc.memory.byteLength).toBe(sizeAfterWarmup);
   });
 });
+
+describe('matmul: limits', () => {
+  it('refuses a product that cannot fit in the 4 GiB wasm address space before allocating anything', async () => {
+    const gc = await init();
+    const before = { used: gc.memory.bytesInUse, size: gc.memory.byteLength };
+    const n = 40_000; // C alone is 40 000² f32 = 6.4 GB
+    const a = new Float32Array(n);
+    expect(() => gc.matmul(a, a, n, 1, n)).toThrow(/matmul: needs \d+ bytes of wasm memory but only \d+ of the 4 GiB/);
+    expect(gc.memory.bytesInUse).toBe(before.used);
+    expect(gc.memory.byteLength).toBe(before.size);
+    expect(Array.from(gc.matmul(new Float32Array([2]), new Float32Array([4]), 1, 1, 1))).toEqual([8]);
+  });
+
+  it('reports a refused memory.grow as a RangeError and stays usable', async () => {
+    const gc = await init();
+    const realGrow = WebAssembly.Memory.prototype.grow;
+    const used = gc.memory.bytesInUse;
+    WebAssembly.Memory.prototype.grow = function () {
+      throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+    };
+    try {
+      const n = 2000; // 16 MB of operands: more than the memory holds before growing
+      expect(() => gc.matmul(new Float32Array(n * n), new Float32Array(n * n), n, n, n)).toThrow(/could not grow wasm memory/);
+    } finally {
+      WebAssembly.Memory.prototype.grow = realGrow;
+    }
+    expect(gc.memory.bytesInUse).toBe(used);
+    expect(Array.from(gc.matmul(new Float32Array([2]), new Float32Array([4]), 1, 1, 1))).toEqual([8]);
+  });
+});

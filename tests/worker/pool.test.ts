@@ -142,3 +142,19 @@ describe('createPool options', () => {
     expect(err.name).toBe('WorkerCrashedError');
   });
 });
+
+describe('pool limits', () => {
+  it('refuses a split product that cannot fit in the shared 4 GiB address space before staging anything', async () => {
+    const pool = await createPool({ workers: 2 });
+    try {
+      const mem = internals(pool).sharedMemoryForTest!;
+      const before = mem.bytesInUse;
+      const n = 40_000;
+      const a = new Float32Array(n);
+      await expect(pool.matmul(a, a, n, 1, n)).rejects.toThrow(/matmul: needs \d+ bytes of wasm memory/);
+      expect(mem.bytesInUse).toBe(before);
+    } finally {
+      pool.terminate();
+    }
+  });
+});

@@ -30,11 +30,12 @@ export async function parallelMatmul<T extends FloatArray>(
   if (host) {
     const scope = host.mem.openScope();
     try {
-      const ptrs = stageMatmul(scope, p);
-      const tasks: SplitTask[] = blocks.map(([i0, rows]) => ({
+      const scratchBytes = blocks.map(([, rows]) => gemmScratchBytes(host, p.f64, rows, k, n));
+      const ptrs = stageMatmul(scope, p, scratchBytes.reduce((x, y) => x + y, 0));
+      const tasks: SplitTask[] = blocks.map(([i0, rows], w) => ({
         kind: 'gemm',
         plan: { m, k, n, transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, f64: p.f64 },
-        ptrs: { ...ptrs, scratch: scope.alloc(gemmScratchBytes(host, p.f64, rows, k, n), 'gemm scratch') },
+        ptrs: { ...ptrs, scratch: scope.alloc(scratchBytes[w], 'gemm scratch') },
         i0,
         rows,
       }));
