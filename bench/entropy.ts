@@ -1,9 +1,11 @@
 /**
  * `npm run bench entropy`: 64 rows × 50 000 float32 logits (LM-like: Gaussian with 20 boosted tokens per
  * row), target = half the maximum entropy (½·log 50 000), tol 1e-6 (the kernel sums moments in float64).
- * gencore (sync, both builds; pool of 1 and of 2) against a plain-JS implementation of the same
- * safeguarded solver (float64, Math.exp), all in this process; passes per row; exps per second of the
- * kernel against a SIMD exp microbenchmark over the same row (bench/assembly/exp-probe.ts).
+ * gencore (sync, both builds; temperatureForEntropy; pool of 1 and of 2) against a plain-JS implementation
+ * of the same safeguarded solver (float64, Math.exp), in interleaved rounds so load drift on a shared
+ * machine hits every implementation alike; passes per row; exps per second of the kernel against SIMD exp
+ * microbenchmarks over one row (bench/assembly/exp-probe.ts). Then, in the same run, the correctness
+ * targets: every fixture in both forms and both dtypes, and 10 000 random float64 rows.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -33,10 +33,36 @@ export interface PoolOptions {
   sharedMemory?: boolean;
 }
 
-/** Every API method, returning a Promise. */
-export type PoolApi = {
-  [K in keyof Api]: Api[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+type Promisified<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+
+/** Methods generic over the float type: a mapped type would erase `T`, so they get one overload per type. */
+type FloatGeneric =
+  | 'matmul'
+  | 'pinv'
+  | 'solve'
+  | 'ddpmStep'
+  | 'ddimStep'
+  | 'entropyNormalize'
+  | 'topKFilter'
+  | 'nucleusFilter'
+  | 'decodeTransform';
+declare const api: Api;
+/** f32 → f32, f64 → f64, and a union in gives the union out. */
+type Overloads<F32, F64, Either> = Promisified<F32> & Promisified<F64> & Promisified<Either>;
+type PerFloatType = {
+  matmul: Overloads<typeof api.matmul<Float32Array>, typeof api.matmul<Float64Array>, typeof api.matmul<FloatArray>>;
+  pinv: Overloads<typeof api.pinv<Float32Array>, typeof api.pinv<Float64Array>, typeof api.pinv<FloatArray>>;
+  solve: Overloads<typeof api.solve<Float32Array>, typeof api.solve<Float64Array>, typeof api.solve<FloatArray>>;
+  ddpmStep: Overloads<typeof api.ddpmStep<Float32Array>, typeof api.ddpmStep<Float64Array>, typeof api.ddpmStep<FloatArray>>;
+  ddimStep: Overloads<typeof api.ddimStep<Float32Array>, typeof api.ddimStep<Float64Array>, typeof api.ddimStep<FloatArray>>;
+  entropyNormalize: Overloads<typeof api.entropyNormalize<Float32Array>, typeof api.entropyNormalize<Float64Array>, typeof api.entropyNormalize<FloatArray>>;
+  topKFilter: Overloads<typeof api.topKFilter<Float32Array>, typeof api.topKFilter<Float64Array>, typeof api.topKFilter<FloatArray>>;
+  nucleusFilter: Overloads<typeof api.nucleusFilter<Float32Array>, typeof api.nucleusFilter<Float64Array>, typeof api.nucleusFilter<FloatArray>>;
+  decodeTransform: Overloads<typeof api.decodeTransform<Float32Array>, typeof api.decodeTransform<Float64Array>, typeof api.decodeTransform<FloatArray>>;
 };
+
+/** Every API method, returning a Promise (f32 in → f32 out, f64 in → f64 out, as in the sync API). */
+export type PoolApi = { [K in Exclude<keyof Api, FloatGeneric>]: Promisified<Api[K]> } & PerFloatType;
 
 export type Pool = PoolApi & {
   /** Which wasm build the workers run, and whether memory is shared. */
