@@ -41,6 +41,7 @@ export type Row = Record<string, string | number>;
 export function fmt(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return String(x);
   const abs = Math.abs(x);
+  if (abs >= 1000 && abs < 1e7) return String(Math.round(x));
   if (Number.isInteger(x) && abs < 1e7) return String(x);
   if (abs >= 1e5 || abs < 1e-3) return x.toExponential(digits - 1);
   return x.toPrecision(digits);

@@ -1,12 +1,12 @@
 // exp on two f64 lanes, for log-sum-exp over a vocabulary row (the beam search's per-row softmax).
 //
 // exp(x) = 2^k · exp(r), k = round(x·log2 e), r = x − k·ln 2 (Cody–Waite split of ln 2, so r is exact
-// to ~1e-19), |r| ≤ ln2/2, and exp(r) by its Taylor polynomial of degree 12 in Horner form
-// (truncation ≤ 0.347^13/13! ≈ 2e-16 relative), evaluated by Estrin's scheme. The result is within a few ulp of the correctly rounded
-// exp for x ∈ [−708, 709]; inputs are clamped to that range, so −∞ gives 2^−1021·e^… (≈ 1e−308, not 0)
-// and NaN stays NaN: callers mask non-finite lanes themselves.
-// The polynomial's multiply-adds use maddF64x2: fused in the relaxed build (where the engine fuses), so the two builds
-// may differ in the last bits (spec §3.7 allows it); the range reduction stays unfused.
+// to ~1e-19), |r| ≤ ln2/2, and exp(r) by its Taylor polynomial of degree 12 (truncation ≤ 0.347^13/13!
+// ≈ 2e-16 relative), evaluated by Estrin's scheme. The result is within a few ulp of the correctly
+// rounded exp for x ∈ [−708, 709]; inputs are clamped to that range, so −∞ gives ≈ 1e−308 (not 0) and
+// NaN stays NaN: callers mask non-finite lanes themselves.
+// The polynomial's multiply-adds use maddF64x2: fused in the relaxed build (where the engine fuses), so
+// the two builds may differ in the last bits (spec §3.7 allows it); the range reduction stays unfused.
 
 import { maddF64x2 } from './madd';
 

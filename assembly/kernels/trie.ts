@@ -271,15 +271,27 @@ export function trie_validate(
       prev = t;
     }
   }
-  for (let m = 0; m < numEntries; m++) {
-    const v = ld(entryNode, m);
-    if (v < 0 || v >= numNodes) { st(where, 0, m); return 5; }
-  }
-  for (let i = 0; i < numInputs; i++) {
-    const v = ld(inputToEntry, i);
-    if (v < 0 || v >= numEntries) { st(where, 0, i); return 6; }
-  }
+  const badNode = firstOutOfRange(entryNode, numEntries, numNodes);
+  if (badNode >= 0) { st(where, 0, badNode); return 5; }
+  const badInput = firstOutOfRange(inputToEntry, numInputs, numEntries);
+  if (badInput >= 0) { st(where, 0, badInput); return 6; }
   return 0;
+}
+
+/** Index of the first of x[0…n) outside [0, bound), or −1; four at a time. */
+function firstOutOfRange(x: usize, n: i32, bound: i32): i32 {
+  const vb = i32x4.splat(bound);
+  const zero = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    if (!i32x4.all_true(v128.and(i32x4.ge_s(v, zero), i32x4.lt_s(v, vb)))) break;
+  }
+  for (; i < n; i++) {
+    const v = ld(x, i);
+    if (v < 0 || v >= bound) return i;
+  }
+  return -1;
 }
 
 /** Child of `node` labelled `token`, or −1: binary search over the sorted sibling labels. */

@@ -90,9 +90,9 @@ export async function check({ init, createPool }) {
 }
 `;
 
-/** Code blocks of the module guide: ```js blocks run in Node, ```js browser blocks in the Vite app. */
+/** Code blocks of the README: ```js blocks run in Node, ```js browser blocks in the Vite app. */
 function guideSnippets(kind: 'js' | 'js browser'): string[] {
-  const guide = readFileSync(path.join(REPO_ROOT, 'docs', 'README-modules.md'), 'utf8');
+  const guide = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
   return [...guide.matchAll(/^```([^\n]*)\n([\s\S]*?)^```$/gm)].filter((m) => m[1].trim() === kind).map((m) => m[2]);
 }
 
@@ -196,7 +196,7 @@ describe.skipIf(skip)('downstream consumers of the packed package', () => {
     expectCorrect(r);
   }, 60_000);
 
-  it('runs every Node snippet of the module guide (docs/README-modules.md)', async () => {
+  it('runs every Node snippet of the README', async () => {
     const snippets = guideSnippets('js');
     expect(snippets.length).toBeGreaterThanOrEqual(5);
     const app = await installInto('guide-snippets', Object.fromEntries(snippets.map((code, i) => [`snippet-${i + 1}.mjs`, code])));

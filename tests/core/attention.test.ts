@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, type Gencore } from '../../bindings/index.js';
 import { loadInstance, type WasmInstance } from '../../bindings/wasm/load.js';
+import { relFro } from '../helpers/reference.js';
 
 function lcg32(seed: number): () => number {
   let s = seed >>> 0;
@@ -16,16 +17,6 @@ function lcg32(seed: number): () => number {
   };
 }
 const randF32 = (len: number, rnd: () => number, amp = 1) => Float32Array.from({ length: len }, () => amp * rnd());
-
-function relFro(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < want.length; i++) {
-    e += (got[i] - want[i]) ** 2;
-    n += want[i] ** 2;
-  }
-  return n === 0 ? Math.sqrt(e) : Math.sqrt(e / n);
-}
 
 function mm(a: ArrayLike<number>, b: ArrayLike<number>, r: number, k: number, c: number): Float64Array {
   const out = new Float64Array(r * c);

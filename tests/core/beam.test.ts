@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, type BeamBatch, type Gencore, type Hypothesis, type TransformContext } from '../../bindings/index.js';
+import { mulberry32 as rng } from '../helpers/reference.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/beam-search.json', import.meta.url), 'utf8'));
 const TOL = fx.tolerance.abs as number;
@@ -165,17 +166,6 @@ function expectHyps(got: Hypothesis[], want: Array<{ tokens: number[]; logProb: 
     expect(Math.abs(h.score - want[i].score), `${what} score ${i}`).toBeLessThanOrEqual(TOL);
     if (want[i].entry !== undefined) expect(h.entry, `${what} entry ${i}`).toBe(want[i].entry);
   });
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomEntries(r: () => number, count: number, vocab: number, maxLen: number): number[][] {

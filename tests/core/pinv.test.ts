@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, type Gencore } from '../../bindings/index.js';
+import { relFro } from '../helpers/reference.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/attention.json', import.meta.url), 'utf8'));
 
@@ -16,16 +17,6 @@ function lcg32(seed: number): () => number {
     s = (Math.imul(1664525, s) + 1013904223) >>> 0;
     return 2 * (s / 4294967296) - 1;
   };
-}
-
-function relFro(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < want.length; i++) {
-    e += (got[i] - want[i]) ** 2;
-    n += want[i] ** 2;
-  }
-  return Math.sqrt(e) / Math.sqrt(n);
 }
 
 /** C = A·B, A r×k, B k×c, float64. */

@@ -1,21 +1,11 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { init, type Gencore } from '../../bindings/index.js';
+import { mulberry32 as rng } from '../helpers/reference.js';
 
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/repetition.json', import.meta.url), 'utf8'));
 
 // --- independent float64 references (plain arrays, textbook algorithms) ---------------------------
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mat = number[][];
 const matFrom = (a: ArrayLike<number>, n: number): Mat => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => a[i * n + j]));

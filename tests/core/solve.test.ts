@@ -1,17 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { init, type Gencore } from '../../bindings/index.js';
-
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../helpers/reference.js';
 
 /** A well-conditioned n×n matrix: random entries in [−1, 1) plus n/2 on the diagonal. */
 function wellConditioned(n: number, seed: number): Float64Array {

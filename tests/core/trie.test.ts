@@ -2,20 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, type Gencore, type TokenTrie } from '../../bindings/index.js';
+import { mulberry32 as rng } from '../helpers/reference.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/beam-search.json', import.meta.url), 'utf8'));
-
-/** Deterministic PRNG for random tries (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Independent reference of spec §1: JS sort + the BFS pseudo-code, on plain arrays. */
 function referenceTrie(sequences: number[][], endToken?: number) {

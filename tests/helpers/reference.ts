@@ -48,3 +48,14 @@ export function refGemm(
   }
   return c;
 }
+
+/** relF(X, Y) = ‖X − Y‖_F / ‖Y‖_F (the spec's error metric); ‖X − Y‖_F when Y = 0. */
+export function relFro(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let e = 0;
+  let n = 0;
+  for (let i = 0; i < want.length; i++) {
+    e += (got[i] - want[i]) ** 2;
+    n += want[i] ** 2;
+  }
+  return n === 0 ? Math.sqrt(e) : Math.sqrt(e / n);
+}
