@@ -9,6 +9,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import type { Scope } from '../wasm/memory.js';
+import { awaitCallback, checkTimeoutMs } from './callbacks.js';
 import { throwIfAborted } from './errors.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOptions, checkSignal, show } from './validate.js';
 import { SubstringConstraint, TokenTrie, TOKEN_LIMIT, checkTokens, entryTokens, substringFromBuffer, trieApi, trieFromBuffer } from './trie.js';
@@ -73,8 +74,15 @@ export interface BeamSearchOptions {
   vocabSize?: number;
   /** Rewrites the step's scores before renormalization and selection (e.g. `gc.lcsLookahead`). */
   transform?: Transform;
+  /** Cancels the search: checked between steps and raced against every pending callback (→ `AbortError`). */
   signal?: AbortSignal;
-  /** Called after every step. */
+  /**
+   * Milliseconds (finite, > 0) each scorer or transform call may take to settle; a call still pending
+   * then rejects the search with a `TimeoutError` (memory is freed; the late result is ignored).
+   * Default: no limit.
+   */
+  timeoutMs?: number;
+  /** Called after every step; an async reporter is awaited, and its throw or rejection rejects the search. */
   onProgress?: (p: { step: number; live: number; finished: number }) => void;
 }
 
@@ -107,8 +115,49 @@ export interface LcsLookaheadOptions {
   maxCompletions?: number;
 }
 
-/** Length of the longest common subsequence of a and b. */
+/** Longest sequence `lcsLength` accepts: the DP row and the result are int32. */
+const MAX_SEQUENCE_LENGTH = 2 ** 31 - 2;
+
+/**
+ * A sequence of finite numbers: an Array, a typed array (not BigInt) or an array-like object with an
+ * integer `length`. Every element is read once here, so a bogus array-like (`{ length: 2 ** 40 }`) fails
+ * at its first missing element instead of starting quadratic work.
+ */
+function checkSequence(fn: string, name: string, v: unknown): ArrayLike<number> {
+  if (v === null || typeof v !== 'object' || v instanceof ArrayBuffer || v instanceof DataView || v instanceof BigInt64Array || v instanceof BigUint64Array) {
+    throw new TypeError(`${fn}: ${name} must be an array of numbers, got ${show(v)}`);
+  }
+  const n = (v as { length?: unknown }).length;
+  if (typeof n !== 'number') throw new TypeError(`${fn}: ${name} must be an array of numbers, got ${show(v)}`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_SEQUENCE_LENGTH) {
+    throw new RangeError(`${fn}: ${name}.length must be an integer in [0, ${MAX_SEQUENCE_LENGTH}], got ${n}`);
+  }
+  const seq = v as ArrayLike<unknown>;
+  for (let i = 0; i < n; i++) {
+    const x = seq[i];
+    if (typeof x !== 'number') throw new TypeError(`${fn}: ${name}[${i}] must be a number, got ${show(x)}`);
+    if (!Number.isFinite(x)) throw new RangeError(`${fn}: ${name}[${i}] must be finite, got ${x}`);
+  }
+  return v as ArrayLike<number>;
+}
+
+/**
+ * Length of the longest common subsequence of `a` and `b` (elements compared with `===`).
+ * O(|a|·|b|) time, O(|b|) memory.
+ * @param a - Array, typed array or array-like of finite numbers (length ≤ 2^31 − 2).
+ * @param b - the same.
+ * @throws TypeError when `a` or `b` is not an array of numbers; RangeError for a bad length or a
+ *   non-finite element.
+ */
 export function lcsLength(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const fn = 'lcsLength';
+  checkSequence(fn, 'a', a);
+  checkSequence(fn, 'b', b);
+  return lcs(a, b);
+}
+
+/** The LCS DP on validated sequences. */
+function lcs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length === 0 || b.length === 0) return 0;
   const row = new Int32Array(b.length + 1);
   for (let i = 0; i < a.length; i++) {
@@ -136,9 +185,8 @@ export function lcsLookahead(trie: TokenTrie, question: ArrayLike<number>, opts?
   const always = o.always === undefined ? false : checkBool(fn, 'opts.always', o.always);
   const units = checkFunction<(t: Int32Array) => ArrayLike<number>>(fn, 'opts.units', o.units, true);
   if (!units) checkTokens(fn, 'question', question);
-  else if (question === null || typeof question !== 'object' || typeof question.length !== 'number') {
-    throw new TypeError(`${fn}: question must be an array, got ${show(question)}`);
-  }
+  else checkSequence(fn, 'question', question);
+  const unitsOf = units && ((t: Int32Array) => checkSequence(fn, 'the result of opts.units', units(t)));
   const endToken = o.endToken === undefined ? trie.endToken : checkInt(fn, 'opts.endToken', o.endToken, 0, TOKEN_LIMIT - 1);
   if (endToken < 0 && !always) throw new RangeError(`${fn}: the trie has no end token; pass opts.endToken or opts.always`);
   const maxCompletions = o.maxCompletions === undefined ? Infinity : checkInt(fn, 'opts.maxCompletions', o.maxCompletions, 1);
@@ -156,7 +204,7 @@ export function lcsLookahead(trie: TokenTrie, question: ArrayLike<number>, opts?
       if (!c) {
         let tokens = entryTokens(arrays, e, trie.maxDepth);
         if (tokens.length > 0 && tokens[tokens.length - 1] === endToken) tokens = tokens.subarray(0, tokens.length - 1);
-        c = { tokens, units: units ? units(tokens) : tokens };
+        c = { tokens, units: unitsOf ? unitsOf(tokens) : tokens };
         shared.set(e, c);
       }
       return c;
@@ -172,15 +220,15 @@ export function lcsLookahead(trie: TokenTrie, question: ArrayLike<number>, opts?
       const lo = arrays.lo[node];
       const hi = arrays.hi[node];
       if (hi - lo > maxCompletions) continue;
-      const lcs0 = lcsLength(units ? units(x) : x, q);
+      const lcs0 = lcs(unitsOf ? unitsOf(x) : x, q);
       const w = new Map<number, number>();
       for (let e = lo; e < hi; e++) {
         const c = completion(e);
         if (c.tokens.length <= s) continue;
-        let lcs = entryLcs.get(e);
-        if (lcs === undefined) entryLcs.set(e, (lcs = lcsLength(c.units, q)));
+        let lcsE = entryLcs.get(e);
+        if (lcsE === undefined) entryLcs.set(e, (lcsE = lcs(c.units, q)));
         const t = c.tokens[s];
-        const v = lcs - lcs0 + 1;
+        const v = lcsE - lcs0 + 1;
         if (v > (w.get(t) ?? 1)) w.set(t, v);
       }
       for (let j = a; j < b; j++) {
@@ -298,7 +346,9 @@ export function beamApi(inst: WasmInstance) {
    *   `queries` > 1). Beams still live at `maxLength` are discarded.
    * @throws (rejects) TypeError / RangeError for bad options, checked before any scorer or wasm call;
    *   RangeError when the scorer returns the wrong length, changes V, or V does not cover an allowed
-   *   token; the scorer's or transform's own error; `AbortError` when `signal` aborts (between steps).
+   *   token; the scorer's, transform's or onProgress's own error; `AbortError` when `signal` aborts
+   *   (between steps, or while a callback is pending); `TimeoutError` when a scorer or transform call
+   *   has not settled after `opts.timeoutMs` ms. Memory is freed in every case.
    */
   async function beamSearch(scorer: Scorer, opts: BeamSearchOptions): Promise<Hypothesis[] | Hypothesis[][]> {
     const fn = 'beamSearch';
@@ -319,6 +369,7 @@ export function beamApi(inst: WasmInstance) {
     const transform = checkFunction<Transform>(fn, 'opts.transform', o.transform, true);
     const signal = checkSignal(fn, o.signal);
     const onProgress = checkFunction<NonNullable<BeamSearchOptions['onProgress']>>(fn, 'opts.onProgress', o.onProgress, true);
+    const timeoutMs = checkTimeoutMs(fn, 'opts.timeoutMs', o.timeoutMs);
     if (o.constraint instanceof TokenTrie && V > 0 && o.constraint.maxToken() >= V) {
       throw new RangeError(`${fn}: the trie holds token ${o.constraint.maxToken()} but opts.vocabSize is ${V}`);
     }
@@ -341,7 +392,8 @@ export function beamApi(inst: WasmInstance) {
         throwIfAborted(signal, fn);
         const batch = makeBatch(con, rowsOf, step);
         const rows = batch.rows;
-        const raw = await scorer(batch);
+        // Raced against the signal and the time limit: a scorer that never settles cannot hang the search.
+        const raw = await awaitCallback(scorer(batch), { fn, what: 'the scorer', signal, timeoutMs });
         throwIfAborted(signal, fn);
         if (!(raw instanceof Float32Array) && !(raw instanceof Float64Array)) {
           throw new TypeError(`${fn}: the scorer must return a Float32Array or Float64Array, got ${show(raw)}`);
@@ -363,7 +415,7 @@ export function beamApi(inst: WasmInstance) {
 
         const scope = inst.mem.openScope();
         try {
-          const lists = await runStep(scope, con, batch, raw, V, K, E, renormalize, transform, rowsOf, Q);
+          const lists = await runStep(scope, con, batch, raw, V, K, E, renormalize, transform, rowsOf, Q, signal, timeoutMs);
           // ---- pool and next beams, per query
           for (let q = 0; q < Q; q++) {
             const st = states[q];
@@ -407,7 +459,9 @@ export function beamApi(inst: WasmInstance) {
             live += st.beams.length;
             finished += st.pool.length;
           }
-          onProgress({ step, live, finished });
+          // Awaited (and raced against the signal): an async reporter's rejection, or a proxied one's
+          // throw, rejects the search instead of escaping unhandled (which would kill a pool worker).
+          await awaitCallback(onProgress({ step, live, finished }), { fn, what: 'opts.onProgress', signal });
         }
       }
       const results = states.map((st) => st.pool);
@@ -462,6 +516,7 @@ export function beamApi(inst: WasmInstance) {
   async function runStep(
     scope: Scope, con: Constraint, batch: BeamBatch, raw: Float32Array | Float64Array, V: number, K: number, E: number,
     renormalize: boolean, transform: Transform | undefined, rowsOf: Array<[number, Beam]>, Q: number,
+    signal: AbortSignal | undefined, timeoutMs: number | undefined,
   ): Promise<Array<{ all: Cand[]; cont: Cand[] } | undefined>> {
     const fn = 'beamSearch';
     const rows = batch.rows;
@@ -493,7 +548,7 @@ export function beamApi(inst: WasmInstance) {
       inst.run(fn, (k) => k[`beam_gather_${sfx}`](logits, V, rows, offsets, tokens, rowMax, rowLogSum, scores));
       if (transform) {
         const ctx: TransformContext = { ...batch, scores: inst.mem.f64(scores, width).slice(), vocabSize: V };
-        const returned = await transform(ctx);
+        const returned = await awaitCallback(transform(ctx), { fn, what: 'opts.transform', signal, timeoutMs });
         let next = ctx.scores;
         if (returned !== undefined) {
           if (!(returned instanceof Float64Array) || returned.length !== width) {

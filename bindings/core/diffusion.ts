@@ -12,6 +12,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import { copyOut, type FloatArray, type Scope } from '../wasm/memory.js';
+import { awaitCallback, checkTimeoutMs } from './callbacks.js';
 import { throwIfAborted } from './errors.js';
 import {
   checkBool,
@@ -20,6 +21,7 @@ import {
   checkFloatArray,
   checkFunction,
   checkInt,
+  checkNoOverlap,
   checkNumber,
   checkOptions,
   checkProduct,
@@ -824,6 +826,11 @@ export interface SampleOptions extends PlanOptions {
   signal?: AbortSignal;
   /** Called after each step; an async reporter is awaited (its rejection rejects the call). */
   onProgress?: (p: DiffusionProgress) => void;
+  /**
+   * Milliseconds each denoiser call may take to settle (finite, > 0); past it the call rejects with a
+   * TimeoutError and frees its memory. Default: no limit. An abort rejects a pending call at once.
+   */
+  timeoutMs?: number;
   /** Result buffer (batch·dim Float32Array). */
   out?: Float32Array;
 }
@@ -863,6 +870,11 @@ export interface EstimateGammaOptions {
   sigmaBar2Max?: number;
   signal?: AbortSignal;
   onProgress?: (p: DiffusionProgress) => void;
+  /**
+   * Milliseconds each denoiser call may take to settle (finite, > 0); past it the call rejects with a
+   * TimeoutError and frees its memory. Default: no limit. An abort rejects a pending call at once.
+   */
+  timeoutMs?: number;
 }
 
 export interface AnalyticGammaResult {
@@ -890,6 +902,11 @@ export interface UdmDeterministicOptions {
   rule?: 'improved' | 'naive';
   signal?: AbortSignal;
   onProgress?: (p: DiffusionProgress) => void;
+  /**
+   * Milliseconds each predictX0 / degrade call may take to settle (finite, > 0); past it the call rejects with a
+   * TimeoutError and frees its memory. Default: no limit. An abort rejects a pending call at once.
+   */
+  timeoutMs?: number;
 }
 
 export interface UdmMaskingOptions {
@@ -911,6 +928,11 @@ export interface UdmMaskingOptions {
   seed: number | bigint;
   signal?: AbortSignal;
   onProgress?: (p: DiffusionProgress) => void;
+  /**
+   * Milliseconds each probs call may take to settle (finite, > 0); past it the call rejects with a
+   * TimeoutError and frees its memory. Default: no limit. An abort rejects a pending call at once.
+   */
+  timeoutMs?: number;
 }
 
 export interface UdmMaskStepOptions {
@@ -1006,16 +1028,14 @@ function checkShape(fn: string, shape: unknown): [number, number] {
   return [batch, dim];
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
-
 /**
  * Report progress. An async reporter (or one proxied from another thread) is awaited, so every report
  * arrives before the call resolves and a rejection rejects the call; a sync reporter costs nothing more.
  */
-async function report(onProgress: ((p: DiffusionProgress) => void) | undefined, p: DiffusionProgress): Promise<void> {
+async function report(onProgress: ((p: DiffusionProgress) => void) | undefined, p: DiffusionProgress, fn: string, signal: AbortSignal | undefined): Promise<void> {
   if (!onProgress) return;
-  const r = onProgress(p) as unknown;
-  if (isThenable(r)) await r;
+  // A reporter that never settles must not outlive an abort.
+  await awaitCallback(onProgress(p) as unknown, { fn, what: 'opts.onProgress', signal });
 }
 
 /** A validated gc.sample call (the pool splits it by rows). */
@@ -1030,6 +1050,8 @@ export interface SampleCall {
   rowOffset: number;
   signal: AbortSignal | undefined;
   onProgress: ((p: DiffusionProgress) => void) | undefined;
+  /** Limit for each denoiser call (ms). */
+  timeoutMs: number | undefined;
   out: Float32Array | undefined;
 }
 
@@ -1056,9 +1078,48 @@ export function planSample(opts: SampleOptions): SampleCall {
   if ((rowOffset + batch) * dim > 2 ** 32) throw new RangeError(`${fn}: (rowOffset + batch)·dim exceeds 2^32 random-number elements`);
   const signal = checkSignal(fn, o.signal);
   const onProgress = checkFunction<(p: DiffusionProgress) => void>(fn, 'opts.onProgress', o.onProgress, true);
+  const timeoutMs = checkTimeoutMs(fn, 'opts.timeoutMs', o.timeoutMs);
   const out = o.out === undefined ? undefined : checkTyped(fn, 'opts.out', o.out, Float32Array, n, 'batch*dim');
-  return { resolved, batch, dim, key, denoiser, mixture, xT, rowOffset, signal, onProgress, out };
+  return { resolved, batch, dim, key, denoiser, mixture, xT, rowOffset, signal, onProgress, timeoutMs, out };
 }
+
+/**
+ * A power-of-two scale 2^e1·2^e2 that brings max |x| over the point sets into [1, 2), or undefined when the
+ * data can go to the f32 distance kernel as it is. Squared coordinate differences accumulate in f32, so
+ * max |x| ≥ 2^40 would overflow them (and Float64 values beyond 3.4e38 do not even round to f32) and
+ * max |x| < 2^−40 would underflow them; a power of two scales every value and distance exactly (apart
+ * from values far below the largest, whose distances are negligible next to it). Two factors because
+ * 2^1074 (for the smallest subnormal) is not a float64.
+ */
+function distanceScale(arrays: FloatArray[]): [number, number] | undefined {
+  let max = 0;
+  for (const v of arrays) for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
+  if (max === 0 || (max >= 2 ** -40 && max < 2 ** 40)) return undefined;
+  let e = Math.floor(Math.log2(max));
+  // log2 may round across an integer near powers of two; any e with max·2^−e in [0.5, 4) is fine.
+  if (max * 2 ** -Math.trunc(e / 2) * 2 ** -(e - Math.trunc(e / 2)) >= 2) e += 1;
+  const e1 = Math.trunc(e / 2);
+  return [2 ** -e1, 2 ** -(e - e1)];
+}
+
+/** `v` as f32, times `scale` (exact powers of two, applied in float64 before the one rounding). */
+function scaledF32(v: FloatArray, scale: [number, number] | undefined): Float32Array {
+  if (!scale) return v instanceof Float32Array ? v : Float32Array.from(v);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] * scale[0] * scale[1];
+  return out;
+}
+
+/** Rows × dim → dim × rows (column j = point j), as f32, times `scale`. */
+function transposedF32(v: FloatArray, rows: number, dim: number, scale: [number, number] | undefined): Float32Array {
+  const tr = new Float32Array(v.length);
+  const [s0, s1] = scale ?? [1, 1];
+  for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) tr[c * rows + r] = v[r * dim + c] * s0 * s1;
+  return tr;
+}
+
+/** A distance mean computed on scaled data, back in the data's units. */
+const unscale = (d: number, scale: [number, number] | undefined): number => (scale ? d / scale[0] / scale[1] : d);
 
 export function diffusionApi(inst: WasmInstance) {
   /** Stage a mixture's parameters and scratch in `scope`. */
@@ -1160,6 +1221,12 @@ export function diffusionApi(inst: WasmInstance) {
     const stream = o.stream === undefined ? 1 : checkInt(fn, 'opts.stream', o.stream, 0, 2 ** 32 - 1);
     const out = o.out === undefined ? undefined : checkFloatArray(fn, 'opts.out', o.out, n, 'x.length');
     if (out && out.constructor !== x.constructor) throw new TypeError(`${fn}: opts.out is a ${out.constructor.name} but x is a ${x.constructor.name}`);
+    if (out) {
+      // The float64 path writes element by element: out may be x itself (spec §7), but an out shifted
+      // against an input would be read after it was written. Refused on both paths alike.
+      const isX = out.buffer === x.buffer && out.byteOffset === x.byteOffset;
+      checkNoOverlap(fn, 'opts.out', out, [...(isX ? [] : [['x', x] as [string, FloatArray]]), ['modelOutput', modelOutput], ...(noise ? [['opts.noise', noise] as [string, FloatArray]] : [])]);
+    }
     const [rows, dim] = shape;
     const f = foldPrediction(r.prediction, c.a, c.b);
     const thresholds = r.thresholding ? rowThresholds(x, modelOutput, rows, dim, f.kx, f.km, r.thresholding) : undefined;
@@ -1224,9 +1291,11 @@ export function diffusionApi(inst: WasmInstance) {
      * @param x - x_t, Float32Array (fused kernel) or Float64Array (float64 formulas).
      * @param modelOutput - the model output (same type and length).
      * @param opts - `{ schedule, t, prev?, noise? | seed?, variance?, clipSample?, thresholding?, prediction?,
-     *   setAlphaToOne?, finalStepNoise?, sigmaBar2? (Analytic-DDPM), sigmaBar2Max?, shape?, out? }`.
+     *   setAlphaToOne?, finalStepNoise?, sigmaBar2? (Analytic-DDPM), sigmaBar2Max?, shape?, out? }`;
+     *   `out` (x's type and length) may be x itself but must not otherwise overlap x, modelOutput or noise.
      * @returns `{ prevSample, predOriginalSample (clipped / thresholded x̂0), coefficients }`.
-     * @throws TypeError when the step adds noise but neither noise nor seed is given.
+     * @throws TypeError when the step adds noise but neither noise nor seed is given; RangeError for an
+     *   `out` overlapping an input other than being x exactly.
      */
     ddpmStep<T extends FloatArray>(x: T, modelOutput: T, opts: SingleStepOptions): SingleStepResult<T> {
       return singleStep('ddpmStep', 'ddpm', x, modelOutput, opts);
@@ -1245,11 +1314,14 @@ export function diffusionApi(inst: WasmInstance) {
      *
      * x_T: `opts.xT` or normals of stream 0; step i calls `denoiser(x, τ_i, [batch, dim])` (awaited when
      * async) and draws z from stream i + 1. Between steps the AbortSignal is checked (AbortError) and
-     * `onProgress` is called. Memory is freed on success, error and abort.
+     * `onProgress` is called; a pending denoiser or reporter is raced against the signal (an abort rejects
+     * at once), and a denoiser call not settled within `opts.timeoutMs` rejects with a TimeoutError.
+     * Memory is freed on success, error, timeout and abort.
      *
      * @returns a Promise of the batch·dim samples (`opts.out` when given).
      * @throws (rejects) RangeError for steps > T, η < 0, a denoiser result of the wrong length or with
-     *   NaN, shape / xT mismatches; TypeError for missing sampler / denoiser / seed or analytic σ̄².
+     *   NaN, shape / xT mismatches, `opts.timeoutMs` not finite > 0; TypeError for missing sampler /
+     *   denoiser / seed or analytic σ̄²; AbortError; TimeoutError.
      */
     async sample(opts: SampleOptions): Promise<Float32Array> {
       const call = planSample(opts);
@@ -1277,8 +1349,7 @@ export function diffusionApi(inst: WasmInstance) {
           const t = plan.timesteps[i];
           if (mix) runMixture(mixture!, mix, px, batch, t, pm, 0, 0);
           else {
-            let res: unknown = denoiser!(inst.mem.f32(px, n).slice(), t, [batch, dim]);
-            if (isThenable(res)) res = await res;
+            const res: unknown = await awaitCallback(denoiser!(inst.mem.f32(px, n).slice(), t, [batch, dim]), { fn: 'sample', what: 'the denoiser', signal, timeoutMs: call.timeoutMs });
             const m = checkCallbackResult('sample', 'the denoiser', res, n, t);
             throwIfAborted(signal, 'sample');
             inst.mem.f32(pm, n).set(m);
@@ -1293,7 +1364,7 @@ export function diffusionApi(inst: WasmInstance) {
             thresholds = rowThresholds(inst.mem.f32(px, n), inst.mem.f32(pm, n), batch, dim, f.kx, f.km, coef.thresholding);
           }
           fusedStep(ptrs, batch, dim, c, coef, key, STREAM.step(i), first, thresholds);
-          await report(onProgress, { step: i + 1, steps, t });
+          await report(onProgress, { step: i + 1, steps, t }, 'sample', signal);
         }
         return copyOut(inst.mem, Float32Array, px, n, call.out);
       } finally {
@@ -1307,6 +1378,8 @@ export function diffusionApi(inst: WasmInstance) {
      * (the smaller standard error per t); σ̄² clipped to [0, min((1 − ᾱ)/ᾱ, sigmaBar2Max)].
      *
      * @param data - M rows of x0 (Float32Array of M·dim).
+     * @param opts - `{ dim, seed, timesteps?, estimator?, sigmaBar2Max?, signal?, onProgress?, timeoutMs? }`:
+     *   a pending denoiser call rejects with AbortError on abort and with TimeoutError after timeoutMs.
      * @returns `{ gamma, sigmaBar2, stdErr, estimator }` (length T; NaN / 255 off the requested t).
      */
     async estimateAnalyticGamma(
@@ -1339,6 +1412,7 @@ export function diffusionApi(inst: WasmInstance) {
       }
       const signal = checkSignal(fn, o.signal);
       const onProgress = checkFunction<(p: DiffusionProgress) => void>(fn, 'opts.onProgress', o.onProgress, true);
+      const timeoutMs = checkTimeoutMs(fn, 'opts.timeoutMs', o.timeoutMs);
       const res: AnalyticGammaResult = {
         gamma: new Float64Array(T).fill(NaN),
         sigmaBar2: new Float64Array(T).fill(NaN),
@@ -1388,8 +1462,7 @@ export function diffusionApi(inst: WasmInstance) {
             runMixture(mixture!, mix, pxt, M, t, peps, 0, 0);
             eps = inst.mem.f32(peps, n);
           } else {
-            let r: unknown = denoiser!(inst.mem.f32(pxt, n).slice(), t, [M, dim]);
-            if (isThenable(r)) r = await r;
+            const r: unknown = await awaitCallback(denoiser!(inst.mem.f32(pxt, n).slice(), t, [M, dim]), { fn, what: 'the denoiser', signal, timeoutMs });
             eps = checkCallbackResult(fn, 'the denoiser', r, n, t);
           }
           const xv = inst.mem.f32(pxt, n);
@@ -1417,7 +1490,7 @@ export function diffusionApi(inst: WasmInstance) {
           res.gamma[t] = 1 - clipped / ratio;
           res.stdErr[t] = useSu1 ? seH : seG;
           res.estimator[t] = useSu1 ? 1 : 0;
-          await report(onProgress, { step: idx + 1, steps: ts.length, t });
+          await report(onProgress, { step: idx + 1, steps: ts.length, t }, fn, signal);
         }
       } finally {
         scope.close();
@@ -1515,7 +1588,9 @@ export function diffusionApi(inst: WasmInstance) {
      * Energy distance between point sets (spec §10): 2·mean‖a_i − b_j‖ − mean_{i≠i′}‖a_i − a_i′‖ −
      * mean_{j≠j′}‖b_j − b_j′‖, Euclidean, SIMD f32 distances summed in float64 (U-statistics: can be < 0).
      *
-     * @param a - rows of `dim` values (≥ 2 rows), Float32Array or Float64Array (rounded to f32).
+     * @param a - rows of `dim` values (≥ 2 rows), Float32Array or Float64Array (rounded to f32). Data with
+     *   max |x| ≥ 2^40 or < 2^−40 is first scaled by a power of two (exact), so any finite input whose
+     *   distances fit in float64 gives a finite result.
      * @param b - rows of `dim` values (≥ 2 rows).
      * @param opts.withinB - mean_{j≠j′}‖b_j − b_j′‖ when already known (one reference set compared with
      *   many samples: see meanDistance); skips the b·b pass.
@@ -1535,27 +1610,24 @@ export function diffusionApi(inst: WasmInstance) {
       if (nb < 2) throw new RangeError(`${fn}: b needs at least 2 rows, got ${nb}`);
       checkFinite(fn, 'a', a);
       checkFinite(fn, 'b', b);
-      const transpose = (v: FloatArray, rows: number) => {
-        const tr = new Float32Array(v.length);
-        for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) tr[c * rows + r] = v[r * dim + c];
-        return tr;
-      };
+      const scale = distanceScale([a, b]);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(a instanceof Float32Array ? a : Float32Array.from(a), 'a');
-        const pb = scope.copyIn(b instanceof Float32Array ? b : Float32Array.from(b), 'b');
-        const paT = scope.copyIn(transpose(a, na), 'a transposed');
-        const pbT = scope.copyIn(transpose(b, nb), 'b transposed');
+        const pa = scope.copyIn(scaledF32(a, scale), 'a');
+        const pb = scope.copyIn(scaledF32(b, scale), 'b');
+        const paT = scope.copyIn(transposedF32(a, na, dim, scale), 'a transposed');
+        const pbT = scope.copyIn(transposedF32(b, nb, dim, scale), 'b transposed');
         const k = inst.kernels;
         const ab = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, 0));
         const aa = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, paT, na, dim, 1));
-        const bbMean = withinB ?? (2 * inst.run(fn, () => k.energy_distance_sum_f32(pb, 0, nb, pbT, nb, dim, 1))) / (nb * (nb - 1));
-        return (2 * ab) / (na * nb) - (2 * aa) / (na * (na - 1)) - bbMean;
+        const bbMean = withinB ?? unscale((2 * inst.run(fn, () => k.energy_distance_sum_f32(pb, 0, nb, pbT, nb, dim, 1))) / (nb * (nb - 1)), scale);
+        return unscale((2 * ab) / (na * nb), scale) - unscale((2 * aa) / (na * (na - 1)), scale) - bbMean;
       });
     },
 
     /**
      * Mean Euclidean distance mean_{i,j}‖a_i − b_j‖, or with `b` = null the within-set U-statistic
-     * mean_{i≠i′}‖a_i − a_i′‖ (SIMD f32 distances, float64 sums).
+     * mean_{i≠i′}‖a_i − a_i′‖ (SIMD f32 distances, float64 sums; power-of-two prescaling of very large or
+     * very small data as in energyDistance).
      */
     meanDistance(a: FloatArray, b: FloatArray | null, dim: number): number {
       const fn = 'meanDistance';
@@ -1570,13 +1642,12 @@ export function diffusionApi(inst: WasmInstance) {
       if (b === null ? na < 2 : na < 1 || nb < 1) throw new RangeError(`${fn}: need ${b === null ? 'at least 2 rows in a' : 'at least 1 row in a and b'}`);
       checkFinite(fn, 'a', a);
       if (b) checkFinite(fn, 'b', b);
-      const bT = new Float32Array(other.length);
-      for (let r = 0; r < nb; r++) for (let c = 0; c < dim; c++) bT[c * nb + r] = other[r * dim + c];
+      const scale = distanceScale(b ? [a, b] : [a]);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(a instanceof Float32Array ? a : Float32Array.from(a), 'a');
-        const pbT = scope.copyIn(bT, 'b transposed');
+        const pa = scope.copyIn(scaledF32(a, scale), 'a');
+        const pbT = scope.copyIn(transposedF32(other, nb, dim, scale), 'b transposed');
         const sum = inst.run(fn, (k) => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, b === null ? 1 : 0));
-        return b === null ? (2 * sum) / (na * (na - 1)) : sum / (na * nb);
+        return unscale(b === null ? (2 * sum) / (na * (na - 1)) : sum / (na * nb), scale);
       });
     },
 
@@ -1630,7 +1701,7 @@ export function diffusionApi(inst: WasmInstance) {
      *   'improved' x_s = x_t + F_s(x̂0) − F_t(x̂0), 'naive' x_s = F_s(x̂0); F_0 = identity.
      * - `{ kind: 'masking', n, len, vocab, maskId, probs, tokens?, perStep, rule, seed }` → Int32Array:
      *   udmMaskStep repeated (step k = 0, 1, …) until no position is masked.
-     * Callbacks may be async; AbortSignal and onProgress as in gc.sample.
+     * Callbacks may be async; AbortSignal, onProgress and `timeoutMs` (per callback call) as in gc.sample.
      */
     async sampleUDM(opts: UdmDeterministicOptions | UdmMaskingOptions): Promise<Float32Array | Int32Array> {
       const fn = 'sampleUDM';
@@ -1640,6 +1711,7 @@ export function diffusionApi(inst: WasmInstance) {
       const kind = checkEnum(fn, 'opts.kind', o.kind, ['deterministic', 'masking'] as const);
       const signal = checkSignal(fn, o.signal);
       const onProgress = checkFunction<(p: DiffusionProgress) => void>(fn, 'opts.onProgress', o.onProgress, true);
+      const timeoutMs = checkTimeoutMs(fn, 'opts.timeoutMs', o.timeoutMs);
       if (kind === 'deterministic') {
         const [batch, dim] = checkShape(fn, o.shape);
         const n = batch * dim;
@@ -1658,8 +1730,7 @@ export function diffusionApi(inst: WasmInstance) {
         const rule = o.rule === undefined ? 'improved' : checkEnum(fn, 'opts.rule', o.rule, ['improved', 'naive'] as const);
         const shape: [number, number] = [batch, dim];
         const call = async (f: Function, what: string, arg: Float32Array, t: number) => {
-          let r: unknown = f(arg.slice(), t, shape);
-          if (isThenable(r)) r = await r;
+          const r: unknown = await awaitCallback(f(arg.slice(), t, shape), { fn, what, signal, timeoutMs });
           return checkCallbackResult(fn, what, r, n, t);
         };
         const x = xT.slice();
@@ -1676,7 +1747,7 @@ export function diffusionApi(inst: WasmInstance) {
             for (let e = 0; e < n; e++) x[e] = x[e] + Fs[e] - Ft[e];
           }
           throwIfAborted(signal, fn);
-          await report(onProgress, { step: i + 1, steps: ts.length, t });
+          await report(onProgress, { step: i + 1, steps: ts.length, t }, fn, signal);
         }
         return x;
       }
@@ -1699,8 +1770,7 @@ export function diffusionApi(inst: WasmInstance) {
       const maxSteps = Math.ceil(len / perStep);
       throwIfAborted(signal, fn);
       for (let k = 0; countMasked() > 0; k++) {
-        let p: unknown = probs(tokens.slice(), [n, len]);
-        if (isThenable(p)) p = await p;
+        const p: unknown = await awaitCallback(probs(tokens.slice(), [n, len]), { fn, what: 'opts.probs', signal, timeoutMs });
         if (!(p instanceof Float32Array) && !(p instanceof Float64Array)) throw new TypeError(`${fn}: opts.probs must return a Float32Array or Float64Array, got ${show(p)}`);
         if (p.length !== total) throw new RangeError(`${fn}: opts.probs returned ${p.length} values; expected n*len*vocab = ${total}`);
         throwIfAborted(signal, fn);
@@ -1709,7 +1779,7 @@ export function diffusionApi(inst: WasmInstance) {
           const [w0, w1] = threefry2x32(k0, k1, (r * len + j) >>> 0, STREAM.mask(step));
           return [uniformOfWord(w0), uniformOfWord(w1)];
         }, fn, new Int32Array(n * len));
-        await report(onProgress, { step: k + 1, steps: maxSteps, t: k });
+        await report(onProgress, { step: k + 1, steps: maxSteps, t: k }, fn, signal);
       }
       return tokens;
     },

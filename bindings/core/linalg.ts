@@ -227,16 +227,42 @@ function pinvLayout(inst: WasmInstance, f64: boolean, rows: number, cols: number
   const s = Math.min(rows, cols);
   const up = (x: number) => Math.ceil(x / 16) * 16;
   const square = up(s * s * bytes);
-  const zAlt = up(rows * cols * bytes);
+  const full = up(rows * cols * bytes);
   const gemm = Math.max(
     rows <= cols ? gemmScratchBytes(inst, f64, rows, cols, rows) : gemmScratchBytes(inst, f64, cols, rows, cols),
     gemmScratchBytes(inst, f64, s, s, s),
     rows <= cols ? gemmScratchBytes(inst, f64, cols, rows, rows) : gemmScratchBytes(inst, f64, cols, cols, rows),
   );
-  return { x: 0, p1: square, p2: 2 * square, zAlt: 3 * square, gemm: 3 * square + zAlt, total: 3 * square + zAlt + up(gemm) };
+  const zAlt = 3 * square;
+  const aScaled = zAlt + full;
+  const gemmAt = aScaled + full;
+  return { x: 0, p1: square, p2: 2 * square, zAlt, aScaled, gemm: gemmAt, total: gemmAt + up(gemm) };
 }
 
-/** Bytes of scratch `pinvAt` needs for a rows×cols matrix (three s×s work matrices, s = min(rows, cols), a second Z, GEMM packing). */
+/** 2^e exactly, for integer e in [-1074, 1023] (subnormal powers included), built from the bit pattern. */
+function pow2(e: number): number {
+  const bits = new DataView(new ArrayBuffer(8));
+  if (e >= -1022) bits.setUint32(0, (e + 1023) << 20);
+  else if (e >= -1042) bits.setUint32(0, 1 << (e + 1042)); // subnormal, bit in the high word
+  else bits.setUint32(4, 2 ** (e + 1074)); //                  subnormal, bit in the low word (exact integer)
+  return bits.getFloat64(0);
+}
+
+/** x·2^e with one rounding (none unless the result leaves the normal range), for integer e in [-1074, 2046]. */
+function scaleByPow2(x: number, e: number): number {
+  // For e > 1023 both factors enlarge |x|: the first product is exact, so only the last one rounds.
+  return e > 1023 ? x * pow2(1023) * pow2(e - 1023) : x * pow2(e);
+}
+
+/** ⌊log2 x⌋ exactly for finite x > 0 (subnormals included), from the exponent bits. */
+function exponentOf(x: number): number {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, x);
+  const biased = (bits.getUint32(0) >>> 20) & 0x7ff;
+  return biased === 0 ? exponentOf(x * 2 ** 64) - 64 : biased - 1023;
+}
+
+/** Bytes of scratch `pinvAt` needs for a rows×cols matrix (three s×s work matrices, s = min(rows, cols), a second Z, a rescaled copy of A, GEMM packing). */
 export function pinvScratchBytes(inst: WasmInstance, f64: boolean, rows: number, cols: number): number {
   return pinvLayout(inst, f64, rows, cols).total;
 }
@@ -246,6 +272,13 @@ export function pinvScratchBytes(inst: WasmInstance, f64: boolean, rows: number,
  * `z` receives cols×rows, `scratch` holds `pinvScratchBytes(...)` bytes (16-byte aligned); f32 or f64.
  * Z_0 = Aᵀ/(‖A‖₁‖A‖∞) from this matrix alone (A = 0 → Z = 0), then N steps in the 4-GEMM form on the
  * smaller side (X = A·Z when rows ≤ cols, else Y = Z·A); no identity matrix is formed.
+ *
+ * Range: the iteration runs on A' = 2^s·A with s chosen so that max|a'_ij| ∈ [1, 2) (a copy in scratch),
+ * and Z = 2^s·Z'(A') at the end, because Z_N(c·A) = Z_N(A)/c for every step. Scaling by a power of two is
+ * exact (X = A·Z is bit-identical to the unscaled run), so this only changes results whose norms, alpha or
+ * Z would have under- or overflowed: tiny or huge entries then no longer give NaN or zeros. Entries of A
+ * more than ~2^149 (f32) / 2^1074 (f64) below the largest one flush to zero in A'. An entry of Z outside
+ * the output type's range comes out as ±Infinity (or rounds to a subnormal / ±0), not as NaN.
  */
 export function pinvAt(inst: WasmInstance, f64: boolean, a: number, rows: number, cols: number, iterations: number, z: number, scratch: number): void {
   const bytes = f64 ? 8 : 4;
@@ -253,14 +286,29 @@ export function pinvAt(inst: WasmInstance, f64: boolean, a: number, rows: number
   if (len === 0) return;
   const L = pinvLayout(inst, f64, rows, cols);
   const mem = inst.mem;
-  // Norms and Z_0 in float64 on the host: O(rows·cols), negligible next to the GEMMs.
+  // Scale, norms and Z_0 in float64 on the host: O(rows·cols), negligible next to the GEMMs.
   const av = f64 ? mem.f64(a, len) : mem.f32(a, len);
+  const zv = f64 ? mem.f64(z, len) : mem.f32(z, len);
+  let maxAbs = 0;
+  for (let i = 0; i < len; i++) maxAbs = Math.max(maxAbs, Math.abs(av[i]));
+  if (maxAbs === 0) {
+    zv.fill(0);
+    return;
+  }
+  const shift = -exponentOf(maxAbs); // in [-1023, 1074]; A' = 2^shift·A has max |entry| in [1, 2)
+  let aIter = a;
+  let asv = av;
+  if (shift !== 0) {
+    aIter = scratch + L.aScaled;
+    asv = f64 ? mem.f64(aIter, len) : mem.f32(aIter, len);
+    for (let i = 0; i < len; i++) asv[i] = scaleByPow2(av[i], shift); // exact when shift > 0; one rounding (to the type) otherwise
+  }
   const colSums = new Float64Array(cols);
   let normInf = 0;
   for (let i = 0; i < rows; i++) {
     let rowSum = 0;
     for (let j = 0; j < cols; j++) {
-      const x = Math.abs(av[i * cols + j]);
+      const x = Math.abs(asv[i * cols + j]);
       rowSum += x;
       colSums[j] += x;
     }
@@ -268,44 +316,50 @@ export function pinvAt(inst: WasmInstance, f64: boolean, a: number, rows: number
   }
   let norm1 = 0;
   for (let j = 0; j < cols; j++) if (colSums[j] > norm1) norm1 = colSums[j];
-  const alpha = norm1 * normInf > 0 ? 1 / (norm1 * normInf) : 0;
-  const zv = f64 ? mem.f64(z, len) : mem.f32(z, len);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) zv[j * rows + i] = alpha * av[i * cols + j];
-  if (alpha === 0 || iterations === 0) return;
+  // norm1, normInf ∈ [1, 2·max(rows, cols)]: alpha neither under- nor overflows.
+  const alpha = 1 / (norm1 * normInf);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) zv[j * rows + i] = alpha * asv[i * cols + j];
 
-  const x = scratch + L.x;
-  const p1 = scratch + L.p1;
-  const p2 = scratch + L.p2;
-  const gs = scratch + L.gemm;
-  const s = Math.min(rows, cols);
-  const sqBytes = s * s * bytes;
-  let zCur = z;
-  let zNext = scratch + L.zAlt;
-  inst.run('pinv', (k) => {
-    const gemm = f64 ? k.gemm_f64 : k.gemm_f32;
-    const heap = new Uint8Array(mem.buffer);
-    for (let it = 0; it < iterations; it++) {
-      if (rows <= cols) {
-        gemm(0, 0, rows, cols, rows, 1, a, cols, zCur, rows, 0, x, rows, gs); //            X = A·Z
-      } else {
-        gemm(0, 0, cols, rows, cols, 1, zCur, rows, a, cols, 0, x, cols, gs); //            Y = Z·A
+  if (iterations > 0) {
+    const x = scratch + L.x;
+    const p1 = scratch + L.p1;
+    const p2 = scratch + L.p2;
+    const gs = scratch + L.gemm;
+    const s = Math.min(rows, cols);
+    const sqBytes = s * s * bytes;
+    let zCur = z;
+    let zNext = scratch + L.zAlt;
+    inst.run('pinv', (k) => {
+      const gemm = f64 ? k.gemm_f64 : k.gemm_f32;
+      const heap = new Uint8Array(mem.buffer);
+      for (let it = 0; it < iterations; it++) {
+        if (rows <= cols) {
+          gemm(0, 0, rows, cols, rows, 1, aIter, cols, zCur, rows, 0, x, rows, gs); //       X = A·Z
+        } else {
+          gemm(0, 0, cols, rows, cols, 1, zCur, rows, aIter, cols, 0, x, cols, gs); //       Y = Z·A
+        }
+        heap.copyWithin(p1, x, x + sqBytes);
+        gemm(0, 0, s, s, s, -1, x, s, x, s, 7, p1, s, gs); //                                P1 = 7X − X·X
+        heap.copyWithin(p2, x, x + sqBytes);
+        gemm(0, 0, s, s, s, -1, x, s, p1, s, 15, p2, s, gs); //                              P2 = 15X − X·P1
+        heap.copyWithin(zNext, zCur, zCur + len * bytes);
+        if (rows <= cols) {
+          gemm(0, 0, cols, rows, rows, -0.25, zCur, rows, p2, rows, 3.25, zNext, rows, gs); // Z' = 3.25Z − ¼·Z·P2
+        } else {
+          gemm(0, 0, cols, cols, rows, -0.25, p2, cols, zCur, rows, 3.25, zNext, rows, gs); // Z' = 3.25Z − ¼·P2·Z
+        }
+        const t = zCur;
+        zCur = zNext;
+        zNext = t;
       }
-      heap.copyWithin(p1, x, x + sqBytes);
-      gemm(0, 0, s, s, s, -1, x, s, x, s, 7, p1, s, gs); //                                P1 = 7X − X·X
-      heap.copyWithin(p2, x, x + sqBytes);
-      gemm(0, 0, s, s, s, -1, x, s, p1, s, 15, p2, s, gs); //                              P2 = 15X − X·P1
-      heap.copyWithin(zNext, zCur, zCur + len * bytes);
-      if (rows <= cols) {
-        gemm(0, 0, cols, rows, rows, -0.25, zCur, rows, p2, rows, 3.25, zNext, rows, gs); // Z' = 3.25Z − ¼·Z·P2
-      } else {
-        gemm(0, 0, cols, cols, rows, -0.25, p2, cols, zCur, rows, 3.25, zNext, rows, gs); // Z' = 3.25Z − ¼·P2·Z
-      }
-      const t = zCur;
-      zCur = zNext;
-      zNext = t;
-    }
-    if (zCur !== z) heap.copyWithin(z, zCur, zCur + len * bytes);
-  });
+      if (zCur !== z) heap.copyWithin(z, zCur, zCur + len * bytes);
+    });
+  }
+  if (shift !== 0) {
+    // Z = 2^shift·Z': exact in float64, one rounding to the output type (±Infinity beyond its range).
+    const zs = f64 ? mem.f64(z, len) : mem.f32(z, len);
+    for (let i = 0; i < len; i++) zs[i] = scaleByPow2(zs[i], shift);
+  }
 }
 
 export interface PinvOptions<T extends FloatArray> {
@@ -323,6 +377,14 @@ export function linalgApi(inst: WasmInstance) {
      * GEMMs per step on the smaller side (spec/attention.md §3). N is part of the definition: with the
      * default 6 the result is a spectral filter of A (what Nyström attention uses), not A⁺; for an accurate
      * A⁺ of a well-conditioned A take N ≈ log(1/(alpha·σ_min²))/log 3.25 + 3. No status is reported.
+     *
+     * Range: any finite A works, also with tiny (subnormal) or huge entries. The iteration runs on 2^s·A,
+     * s chosen so the largest |entry| is in [1, 2), and the result is scaled back by 2^s; both scalings are
+     * exact, so Z_N(c·A) = Z_N(A)/c holds bit for bit when c is a power of two and nothing under/overflows.
+     * When an entry of the result is beyond the output type's range (e.g. Float32 entries ≈ 1e-45, whose
+     * inverse ≈ 1e44 > 3.4e38, or Float64 entries ≈ 5e-324) it is ±Infinity; entries below the smallest
+     * subnormal become ±0. Never NaN for finite A. Entries more than ~2^149 (f32) or ~2^1074 (f64) below
+     * A's largest |entry| count as zero.
      *
      * @param a - A, rows×cols row-major, Float32Array or Float64Array, finite.
      * @param rows - rows of A (integer ≥ 0).

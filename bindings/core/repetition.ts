@@ -8,7 +8,7 @@
 import type { WasmInstance } from '../wasm/load.js';
 import type { FloatArray, Scope, TypedArray } from '../wasm/memory.js';
 import { gemmScratchBytes, luFactorAt, luSolveAt, paddedLd } from './linalg.js';
-import { checkBool, checkEnum, checkFloatArray, checkInt, checkOptions, checkProduct, show } from './validate.js';
+import { checkBool, checkEnum, checkFloatArray, checkInt, checkNoOverlap, checkOptions, checkProduct, show } from './validate.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types
@@ -594,6 +594,10 @@ export function repetitionApi(inst: WasmInstance) {
         if (o.out.constructor !== A.constructor) {
           throw new TypeError(`${fn}: opts.out is a ${o.out.constructor.name} but A is a ${A.constructor.name}`);
         }
+        // Rows are written as they are transformed, so an out shifted against A would be read after it
+        // was written; only out = A itself (same bytes) is safe.
+        const sameBytes = o.out.buffer === A.buffer && o.out.byteOffset === A.byteOffset;
+        if (!sameBytes) checkNoOverlap(fn, 'opts.out', o.out, [['A', A]]);
       }
       checkEntries(fn, 'A', A, rows, cols);
       for (let i = 0; i < rows; i++) {

@@ -707,9 +707,8 @@ export function makeSubstringConstraint(passages: ArrayLike<number>[], opts: { e
 }
 
 export function trieApi(inst: WasmInstance) {
-  /** Build into wasm memory; returns the trie. */
-  function build(sequences: Iterable<ArrayLike<number>>, opts?: TrieOptions): TokenTrie {
-    const fn = 'buildTrie';
+  /** Build into wasm memory; `fn` is the public name errors carry. */
+  function build(fn: string, sequences: Iterable<ArrayLike<number>>, opts?: TrieOptions): TokenTrie {
     const o = checkOptions(fn, opts);
     const endToken = checkEndToken(fn, o.endToken, true);
     const flat = flatten(fn, sequences, endToken);
@@ -759,15 +758,16 @@ export function trieApi(inst: WasmInstance) {
      *   sequence empty after appending, or a trie beyond the wasm memory limit.
      */
     buildTrie(sequences: Iterable<ArrayLike<number>>, opts?: TrieOptions): TokenTrie {
-      return build(sequences, opts);
+      return build('buildTrie', sequences, opts);
     },
 
     /**
      * Build a trie and return only its serialized bytes (what `serialize()` would give), freeing the
      * wasm memory at once. A worker pool uses it to build off the calling thread.
+     * @throws as `buildTrie` (messages name `buildTrieBuffer`).
      */
     buildTrieBuffer(sequences: Iterable<ArrayLike<number>>, opts?: TrieOptions): ArrayBuffer {
-      const trie = build(sequences, opts);
+      const trie = build('buildTrieBuffer', sequences, opts);
       try {
         return trie.serialize();
       } finally {

@@ -133,7 +133,8 @@ export function checkProduct(fn: string, what: string, ...factors: number[]): nu
 /** An optional AbortSignal. */
 export function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean') {
+  const s = signal as AbortSignal;
+  if (typeof signal !== 'object' || signal === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
     throw new TypeError(`${fn}: signal must be an AbortSignal, got ${show(signal)}`);
   }
   return signal as AbortSignal;

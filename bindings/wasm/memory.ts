@@ -231,7 +231,10 @@ export class Scope {
   copyIn(arr: TypedArray, what?: string): number {
     if (this.mem.contains(arr)) return arr.byteOffset;
     const ptr = this.alloc(arr.byteLength, what);
-    new Uint8Array(this.mem.buffer, ptr, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    // An empty array (also a detached one, whose buffer cannot be viewed) has nothing to copy.
+    if (arr.byteLength > 0) {
+      new Uint8Array(this.mem.buffer, ptr, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+    }
     return ptr;
   }
 

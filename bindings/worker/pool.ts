@@ -19,7 +19,7 @@ import { DIFFUSION_PARALLEL } from './parallel/diffusion.js';
 import { ENTROPY_PARALLEL } from './parallel/entropy.js';
 import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
 import type { SplitTask } from './split.js';
-import type { WorkerApi, WorkerConfig } from './worker.js';
+import type { CallResult, WorkerApi, WorkerConfig } from './worker.js';
 
 export interface PoolOptions {
   /** Number of workers (integer ≥ 1). Default min(4, cores). */
@@ -73,6 +73,9 @@ export type Pool = PoolApi & {
   terminate(): void;
 };
 
+/** Replacements tried for a worker that keeps dying before it starts. */
+const MAX_START_FAILURES = 3;
+
 export interface Slot {
   handle: WorkerHandle;
   remote: Comlink.Remote<WorkerApi>;
@@ -116,6 +119,9 @@ export class WorkerPool {
     return this.slots.length;
   }
 
+  /** Workers in a row that died before answering `init`, per slot: past the limit a slot stays down. */
+  private startFailures: number[] = [];
+
   private spawn(index: number): Slot {
     const handle = spawnWorker();
     const remote = Comlink.wrap<WorkerApi>(handle.endpoint);
@@ -124,15 +130,19 @@ export class WorkerPool {
     crashed.catch(() => {}); // observed by calls racing it; never unhandled
     let started = false;
     handle.onCrash((reason) => {
-      reject(new WorkerCrashedError(`gencore pool: worker ${index} died (${reason})` + (started ? '; it has been replaced' : '')));
-      // A worker that never started would fail again: replace only those that ran.
-      if (started && !this.terminated && this.slots[index]?.handle === handle) {
+      const failures = started ? 0 : (this.startFailures[index] ?? 0) + 1;
+      this.startFailures[index] = failures;
+      // A worker that cannot start at all (a missing worker file, say) would fail forever: stop retrying.
+      const replace = failures <= MAX_START_FAILURES && !this.terminated && this.slots[index]?.handle === handle;
+      reject(new WorkerCrashedError(`gencore pool: worker ${index} died (${reason})${replace ? '; it has been replaced' : ''}`));
+      if (replace) {
         handle.terminate();
         this.slots[index] = this.spawn(index);
       }
     });
     const ready = Promise.race([remote.init(this.config), crashed]).then(() => {
       started = true;
+      this.startFailures[index] = 0;
     });
     ready.catch(() => {});
     return { handle, remote, ready, crashed, busy: 0 };
@@ -162,8 +172,19 @@ export class WorkerPool {
     const outs: unknown[] = [];
     const strip = (v: unknown, depth: number): unknown => {
       if (typeof v === 'function') {
-        callbacks.push(Comlink.proxy(v as (...a: unknown[]) => unknown));
+        const fn = v as (...a: unknown[]) => unknown;
+        // The worker hears of an abort by message, which callback replies can overtake: a callback
+        // called after the abort refuses here, so the loop stops within one step as in the sync API.
+        const guarded = (...a: unknown[]) => {
+          if (signal?.aborted) throw new AbortError(`${method}: aborted`, { cause: signal.reason });
+          return fn(...a);
+        };
+        callbacks.push(Comlink.proxy(guarded));
         return { __gencoreCallback: callbacks.length - 1 } satisfies CallbackSlot;
+      }
+      // A detached array (byteLength 0) cannot be posted; the sync API sees it as empty, and so does this.
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView) && v.byteLength === 0) {
+        return new (v.constructor as new (n: number) => ArrayBufferView)(0);
       }
       if (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal) {
         signal = v;
@@ -186,8 +207,15 @@ export class WorkerPool {
     const onAbort = () => void slot.remote.abort(callId, String(signal?.reason ?? 'aborted')).catch(() => {});
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const result = await this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
-      return fillOut(result, outs[0]);
+      const reply = await this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
+      return fillOut(reply, outs[0]);
+    } catch (err) {
+      // A value that cannot cross to a worker (a symbol, a class instance with private state) is the
+      // caller's error, named as the sync API would.
+      if ((err as Error)?.name === 'DataCloneError') {
+        throw new TypeError(`${method}: an argument cannot be sent to a worker (${(err as Error).message})`);
+      }
+      throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -228,19 +256,17 @@ export class WorkerPool {
   }
 }
 
-/** Copy a worker's result into the caller's `out` so the caller's buffer is the one returned. */
-function fillOut(result: unknown, out: unknown): unknown {
-  if (!ArrayBuffer.isView(out) || out instanceof DataView) return result;
+/** Put the worker's copy of `opts.out` into the caller's own buffer, where the method returned it. */
+function fillOut({ result, outAt }: CallResult, out: unknown): unknown {
+  if (outAt === undefined || !ArrayBuffer.isView(out)) return result;
   const dst = out as FloatArray;
-  if (ArrayBuffer.isView(result) && (result as FloatArray).length === dst.length) {
+  if (outAt === '') {
     dst.set(result as FloatArray);
     return dst;
   }
-  if (isPlainObject(result) && ArrayBuffer.isView(result.out) && (result.out as FloatArray).length === dst.length) {
-    dst.set(result.out as FloatArray);
-    return { ...result, out: dst };
-  }
-  return result;
+  const record = result as Record<string, unknown>;
+  dst.set(record[outAt] as FloatArray);
+  return { ...record, [outAt]: dst };
 }
 
 /**

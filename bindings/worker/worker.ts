@@ -20,6 +20,12 @@ export interface WorkerConfig {
   sharedModule?: WebAssembly.Module;
 }
 
+/** A method's result and where the caller's `opts.out` stands in it (see `call`). */
+export interface CallResult {
+  result: unknown;
+  outAt?: string;
+}
+
 let api: Api | undefined;
 let privateInstance: WasmInstance | undefined;
 let sharedInstance: WasmInstance | undefined;
@@ -50,8 +56,13 @@ const workerApi = {
     }
   },
 
-  /** Run `api[method](...args)`; results' typed arrays are transferred back. */
-  async call(method: string, args: unknown[], callId: number, ...callbacks: Callback[]): Promise<unknown> {
+  /**
+   * Run `api[method](...args)`; results' typed arrays are transferred back. `outAt` tells the pool where
+   * the caller's `opts.out` stands in the result (found by identity: the method returned the buffer it
+   * filled), so the pool can fill the caller's own buffer: `''` the result itself, a key of the result,
+   * or undefined when the result does not contain it.
+   */
+  async call(method: string, args: unknown[], callId: number, ...callbacks: Callback[]): Promise<CallResult> {
     if (!api) throw new Error('gencore worker: call before init');
     const fn = (api as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
     if (typeof fn !== 'function') throw new TypeError(`gencore worker: no method ${method}`);
@@ -60,8 +71,12 @@ const workerApi = {
     try {
       const revived = revive(args, callbacks, controller.signal) as unknown[];
       const result = await fn.apply(api, revived);
-      // Only objects can carry transferables (Comlink keys them in a WeakMap); numbers go back as they are.
-      return result !== null && typeof result === 'object' ? Comlink.transfer(result, transferablesOf(result)) : result;
+      const out = revived.map((a) => (isPlainObject(a) ? a.out : undefined)).find((o) => o !== undefined);
+      let outAt: string | undefined;
+      if (out !== undefined && result === out) outAt = '';
+      else if (out !== undefined && isPlainObject(result)) outAt = Object.keys(result).find((key) => result[key] === out);
+      const reply: CallResult = { result, outAt };
+      return Comlink.transfer(reply, transferablesOf(result));
     } finally {
       controllers.delete(callId);
     }
@@ -76,13 +91,6 @@ const workerApi = {
   splitTask(task: SplitTask): void {
     if (!sharedInstance) throw new Error('gencore worker: no shared memory');
     runSplitTask(sharedInstance, task);
-  },
-
-  /** Test hook: make this worker die mid-call, as a crash would. */
-  crashForTest(): void {
-    setTimeout(() => {
-      throw new Error('gencore worker: crash requested by a test');
-    }, 0);
   },
 
   /**

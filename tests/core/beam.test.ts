@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, type BeamBatch, type Gencore, type Hypothesis, type TransformContext } from '../../bindings/index.js';
+import { init, lcsLength, type BeamBatch, type Gencore, type Hypothesis, type TransformContext } from '../../bindings/index.js';
 import { mulberry32 as rng } from '../helpers/reference.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/beam-search.json', import.meta.url), 'utf8'));
@@ -507,5 +507,159 @@ describe.each(['plain', 'relaxed'] as const)('beam search (%s build)', (simd) =>
     }
     expect(gc.memory.bytesInUse).toBe(before);
     trie.dispose();
+  });
+});
+
+// ------------------------------------------------------------------ callbacks: progress, pending abort, timeout
+
+describe('beam search callbacks (onProgress errors, abort while pending, timeoutMs)', () => {
+  let gc: Gencore;
+  beforeAll(async () => {
+    gc = await init();
+  });
+  const never = () => new Promise<never>(() => {});
+  const model = hashModel(12, 3);
+  const base = { beams: 2, maxLength: 5, endToken: 1 };
+
+  /** Collect unhandled rejections while `body` runs (plus a few turns after it). */
+  async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void seen.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await body();
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    return seen;
+  }
+
+  it('an onProgress that throws or rejects rejects the search with its error, nothing unhandled, memory freed', async () => {
+    const trie = gc.buildTrie([[2, 3], [2, 4], [5, 6, 7]], { endToken: 1 });
+    const before = gc.memory.bytesInUse;
+    const boom = new Error('progress broke');
+    const unhandled = await unhandledDuring(async () => {
+      await expect(gc.beamSearch(scorerOf(model), { ...base, constraint: trie, onProgress: () => { throw boom; } })).rejects.toBe(boom);
+      await expect(gc.beamSearch(scorerOf(model), { ...base, constraint: trie, onProgress: async () => { throw boom; } })).rejects.toBe(boom);
+      // Rejecting at the second report: the first step's report was awaited, the search stops there.
+      const seen: number[] = [];
+      const late = (p: { step: number }) => (seen.push(p.step), p.step === 1 ? Promise.reject(boom) : Promise.resolve());
+      await expect(gc.beamSearch(scorerOf(model), { ...base, onProgress: late as never })).rejects.toBe(boom);
+      expect(seen).toEqual([0, 1]);
+    });
+    expect(unhandled).toEqual([]);
+    expect(gc.memory.bytesInUse).toBe(before);
+    // An async reporter that resolves is awaited and changes nothing.
+    const steps: number[] = [];
+    const slowReport = async (p: { step: number }) => { await new Promise((r) => setTimeout(r, 1)); steps.push(p.step); };
+    const want = await gc.beamSearch(scorerOf(model), { ...base, constraint: trie });
+    expect(await gc.beamSearch(scorerOf(model), { ...base, constraint: trie, onProgress: slowReport as never })).toEqual(want);
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps).toEqual(steps.map((_, i) => i));
+    trie.dispose();
+  });
+
+  it('aborting while the scorer or the transform never settles rejects with AbortError and frees memory', async () => {
+    const trie = gc.buildTrie([[2, 3], [2, 4], [5, 6, 7]], { endToken: 1 });
+    const before = gc.memory.bytesInUse;
+    const unhandled = await unhandledDuring(async () => {
+      // The scorer hangs at step 2 (after two good steps).
+      const c1 = new AbortController();
+      const s1 = gc.beamSearch((b) => (b.step === 2 ? never() : scorerOf(model)(b)), { ...base, constraint: trie, signal: c1.signal });
+      setTimeout(() => c1.abort(), 5);
+      await expect(s1).rejects.toMatchObject({ name: 'AbortError' });
+      // The transform hangs (the step's wasm scratch is allocated while it is pending).
+      const c2 = new AbortController();
+      const s2 = gc.beamSearch(scorerOf(model), { ...base, constraint: trie, renormalize: true, transform: never, signal: c2.signal });
+      setTimeout(() => c2.abort(new Error('user left')), 5);
+      const err = await s2.catch((e) => e);
+      expect(err?.name).toBe('AbortError');
+      expect(err?.cause).toMatchObject({ message: 'user left' });
+      // A scorer that rejects after the abort: the search already rejected with AbortError, the late
+      // rejection is swallowed.
+      const c3 = new AbortController();
+      const s3 = gc.beamSearch(() => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 15)), { ...base, signal: c3.signal });
+      setTimeout(() => c3.abort(), 1);
+      await expect(s3).rejects.toMatchObject({ name: 'AbortError' });
+    });
+    expect(unhandled).toEqual([]);
+    expect(gc.memory.bytesInUse).toBe(before);
+    trie.dispose();
+  });
+
+  it('timeoutMs: a scorer or transform call still pending rejects with TimeoutError and frees memory', async () => {
+    const trie = gc.buildTrie([[2, 3], [2, 4], [5, 6, 7]], { endToken: 1 });
+    const before = gc.memory.bytesInUse;
+    const e1 = await gc.beamSearch((b) => (b.step === 1 ? never() : scorerOf(model)(b)), { ...base, constraint: trie, timeoutMs: 20 }).catch((e) => e);
+    expect(e1?.name).toBe('TimeoutError');
+    expect(String(e1?.message)).toMatch(/^beamSearch: the scorer did not settle within 20 ms/);
+    const e2 = await gc.beamSearch(scorerOf(model), { ...base, constraint: trie, transform: never, timeoutMs: 20 }).catch((e) => e);
+    expect(e2?.name).toBe('TimeoutError');
+    expect(String(e2?.message)).toMatch(/opts\.transform/);
+    expect(gc.memory.bytesInUse).toBe(before);
+    // Callbacks that settle in time: same result as without a limit (also sync callbacks: no timer).
+    const slow = (b: BeamBatch) => new Promise<Float32Array | Float64Array>((r) => setTimeout(() => r(scorerOf(model)(b)), 1));
+    const want = await gc.beamSearch(scorerOf(model), { ...base, constraint: trie, transform: () => {} });
+    expect(await gc.beamSearch(slow, { ...base, constraint: trie, transform: async () => {}, timeoutMs: 60_000 })).toEqual(want);
+    expect(await gc.beamSearch(scorerOf(model), { ...base, constraint: trie, transform: () => {}, timeoutMs: 1 })).toEqual(want);
+    // A callback error inside the limit is the callback's error, not a TimeoutError.
+    const boom = new Error('model exploded');
+    await expect(gc.beamSearch(async () => { throw boom; }, { ...base, timeoutMs: 60_000 })).rejects.toBe(boom);
+    trie.dispose();
+  });
+
+  it('validates timeoutMs before any scorer call', async () => {
+    let calls = 0;
+    const counted = (b: BeamBatch) => (calls++, scorerOf(model)(b));
+    for (const bad of [0, -5, NaN, Infinity, -Infinity]) {
+      await expect(gc.beamSearch(counted, { ...base, timeoutMs: bad })).rejects.toThrow(RangeError);
+      await expect(gc.beamSearch(counted, { ...base, timeoutMs: bad })).rejects.toThrow(/beamSearch: opts\.timeoutMs/);
+    }
+    for (const bad of ['5', null, {}, 5n]) {
+      await expect(gc.beamSearch(counted, { ...base, timeoutMs: bad as never })).rejects.toThrow(TypeError);
+      await expect(gc.beamSearch(counted, { ...base, timeoutMs: bad as never })).rejects.toThrow(/beamSearch: opts\.timeoutMs/);
+    }
+    expect(calls).toBe(0);
+  });
+});
+
+describe('lcsLength', () => {
+  /** Independent reference: the full (|a|+1)×(|b|+1) DP table. */
+  function lcsRef(a: ArrayLike<number>, b: ArrayLike<number>): number {
+    const d = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+    for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i][j] = a[i - 1] === b[j - 1] ? d[i - 1][j - 1] + 1 : Math.max(d[i - 1][j], d[i][j - 1]);
+    return d[a.length][b.length];
+  }
+
+  it('equals the full-table reference on random sequences (arrays, typed arrays, array-likes)', () => {
+    const r = rng(31);
+    for (let k = 0; k < 300; k++) {
+      const a = Array.from({ length: Math.floor(r() * 12) }, () => Math.floor(r() * 4));
+      const b = Array.from({ length: Math.floor(r() * 12) }, () => Math.floor(r() * 4));
+      const want = lcsRef(a, b);
+      expect(lcsLength(a, b)).toBe(want);
+      expect(lcsLength(Int32Array.from(a), Float64Array.from(b))).toBe(want);
+      expect(lcsLength({ ...a, length: a.length }, b)).toBe(want);
+    }
+    expect(lcsLength([1, 2, 3, 4], [2, 4])).toBe(2);
+    expect(lcsLength([], [1])).toBe(0);
+  });
+
+  it('refuses bad arguments with a TypeError / RangeError naming the parameter', () => {
+    for (const bad of [undefined, null, 5, 'abc', 3n, true, () => 1, {}, new ArrayBuffer(8), new DataView(new ArrayBuffer(8)), new BigInt64Array(2), new Map()]) {
+      expect(() => lcsLength(bad as never, [1])).toThrow(TypeError);
+      expect(() => lcsLength(bad as never, [1])).toThrow(/^lcsLength: a /);
+      expect(() => lcsLength([1], bad as never)).toThrow(/^lcsLength: b /);
+    }
+    expect(() => lcsLength([1, 'x'] as never, [1])).toThrow(/lcsLength: a\[1\] must be a number/);
+    expect(() => lcsLength([1, , 2] as never, [1])).toThrow(TypeError);
+    expect(() => lcsLength([1], [NaN])).toThrow(RangeError);
+    expect(() => lcsLength([1], [Infinity])).toThrow(/lcsLength: b\[0\] must be finite/);
+    expect(() => lcsLength({ length: -1 } as never, [1])).toThrow(RangeError);
+    expect(() => lcsLength({ length: 1.5 } as never, [1])).toThrow(/lcsLength: a\.length/);
+    expect(() => lcsLength({ length: 2 ** 40 } as never, [1])).toThrow(RangeError);
+    // A huge array-like within the length limit fails at its first missing element, not after hours.
+    expect(() => lcsLength([1, 2], { length: 2 ** 31 - 2 } as never)).toThrow(/lcsLength: b\[0\] must be a number/);
   });
 });

@@ -155,6 +155,37 @@ describe('single steps (fixtures)', () => {
       });
     }
   }
+
+  it('out may be x itself; an out overlapping x, modelOutput or noise otherwise is refused (both types)', () => {
+    const gc = plain;
+    const c = fx.steps[0];
+    const sampler: 'ddpm' | 'ddim' = c.options.sampler;
+    const stepFn = sampler === 'ddpm' ? gc.ddpmStep : gc.ddimStep;
+    const n = c.x.length;
+    const opts = { schedule: noiseSchedule(c.schedule), t: c.t, prev: c.prev, variance: c.options.variance, eta: c.options.eta, clipSample: c.options.clipSample };
+    for (const Arr of [Float64Array, Float32Array]) {
+      const want = stepFn(Arr.from(c.x), Arr.from(c.modelOutput), { ...opts, noise: Arr.from(c.noise) }).prevSample;
+      // out = x (the documented alias), also as a second view on the same bytes.
+      const x = Arr.from(c.x);
+      expect(stepFn(x, Arr.from(c.modelOutput), { ...opts, noise: Arr.from(c.noise), out: x }).prevSample).toBe(x);
+      expect(Array.from(x)).toEqual(Array.from(want));
+      const x2 = Arr.from(c.x);
+      const view = new Arr(x2.buffer, 0, n);
+      expect(Array.from(stepFn(x2, Arr.from(c.modelOutput), { ...opts, noise: Arr.from(c.noise), out: view }).prevSample)).toEqual(Array.from(want));
+      // Shifted by one element against each input in turn: refused, inputs untouched.
+      for (const which of ['x', 'modelOutput', 'noise'] as const) {
+        const buf = new ArrayBuffer((n + 1) * Arr.BYTES_PER_ELEMENT);
+        const shared = new Arr(buf, 0, n);
+        shared.set(which === 'x' ? c.x : which === 'modelOutput' ? c.modelOutput : c.noise);
+        const args = { x: Arr.from(c.x), modelOutput: Arr.from(c.modelOutput), noise: Arr.from(c.noise), [which]: shared };
+        const before = Array.from(shared);
+        const out = new Arr(buf, Arr.BYTES_PER_ELEMENT, n);
+        const name = which === 'noise' ? 'opts\\.noise' : which;
+        expect(() => stepFn(args.x, args.modelOutput, { ...opts, noise: args.noise, out })).toThrow(new RegExp(`opts\\.out must not overlap ${name}`));
+        expect(Array.from(shared)).toEqual(before);
+      }
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -312,6 +343,46 @@ describe('energy distance (fixtures, §10)', () => {
     expect(Math.abs(plain.energyDistance(a, b, 3, { withinB: md(b, b, true) }) - want)).toBeLessThan(1e-6);
     expect(() => plain.energyDistance(a.subarray(0, 3), b, 3)).toThrow(RangeError);
     expect(() => plain.energyDistance(a, b.subarray(0, 4), 3)).toThrow(RangeError);
+  });
+
+  it('huge and tiny finite inputs (beyond f32 squares, beyond f32 itself) give the scaled float64 answer', () => {
+    const a = plain.randomNormal(2, 1, 3 * 9);
+    const b = plain.randomNormal(2, 2, 3 * 7);
+    const md = (p: ArrayLike<number>, q: ArrayLike<number>, same: boolean) => {
+      let s = 0;
+      let n = 0;
+      for (let i = 0; i < p.length / 3; i++)
+        for (let j = 0; j < q.length / 3; j++) {
+          if (same && i === j) continue;
+          s += Math.hypot(p[3 * i] - q[3 * j], p[3 * i + 1] - q[3 * j + 1], p[3 * i + 2] - q[3 * j + 2]);
+          n++;
+        }
+      return s / n;
+    };
+    const base = 2 * md(a, b, false) - md(a, a, true) - md(b, b, true);
+    // Powers of two keep the f32 data exact, so the answers scale exactly; 1e30-ish as in the report.
+    for (const e of [100, 1000, -100, -1000]) {
+      const s = 2 ** e;
+      const a64 = Float64Array.from(a, (v) => v * s);
+      const b64 = Float64Array.from(b, (v) => v * s);
+      const tol = 1e-6 * s;
+      expect(Math.abs(plain.energyDistance(a64, b64, 3) - base * s), `2^${e}`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(plain.meanDistance(a64, b64, 3) - md(a64, b64, false)), `2^${e}`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(plain.meanDistance(b64, null, 3) - md(b64, b64, true)), `2^${e}`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(plain.energyDistance(a64, b64, 3, { withinB: md(b64, b64, true) }) - base * s), `2^${e}`).toBeLessThanOrEqual(tol);
+      if (e === 100) {
+        // The same values as Float32Array (representable there) give the same answer.
+        expect(plain.energyDistance(Float32Array.from(a64), Float32Array.from(b64), 3)).toBe(plain.energyDistance(a64, b64, 3));
+      }
+    }
+    // Near 1e30, not a power of two: against the float64 reference directly.
+    const a30 = Float64Array.from(a, (v) => v * 1e30);
+    const b30 = Float64Array.from(b, (v) => v * 1e30 + 3e29);
+    const want = 2 * md(a30, b30, false) - md(a30, a30, true) - md(b30, b30, true);
+    const got = plain.energyDistance(a30, b30, 3);
+    expect(Number.isFinite(got)).toBe(true);
+    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * md(a30, b30, false));
+    expect(Math.abs(plain.meanDistance(a30, b30, 3) / md(a30, b30, false) - 1)).toBeLessThan(1e-6);
   });
 });
 
@@ -558,6 +629,70 @@ describe('gc.sample: determinism, callbacks, errors, abort, memory', () => {
       await gc.estimateAnalyticGamma(mix, mix.sample(100, 1), linear, { dim: 2, seed: 1, timesteps: [10, 500] });
       expect(gc.memory.bytesInUse).toBe(before);
     }
+  });
+
+  // Callbacks that never settle: without the race these calls would hang, so each outcome is raced
+  // against a 3 s guard that names the hang.
+  const never = <T,>() => new Promise<T>(() => {});
+  const settle = (p: Promise<unknown>) =>
+    Promise.race([p.then(() => 'resolved', (e: Error) => e.name), new Promise((r) => setTimeout(() => r('still pending after 3 s'), 3000))]);
+  const hangingCalls = (gc: Gencore, o: { signal?: AbortSignal; timeoutMs?: number }) => {
+    const data = mix.sample(20, 1);
+    return {
+      sample: () => gc.sample({ ...base, shape: [4, 2], denoiser: () => never<Float32Array>(), ...o }),
+      'sample (onProgress)': () => gc.sample({ ...base, shape: [4, 2], onProgress: () => never<void>() as unknown as void, signal: o.signal }),
+      estimateAnalyticGamma: () => gc.estimateAnalyticGamma(() => never<Float32Array>(), data, linear, { dim: 2, seed: 1, timesteps: [10, 500], ...o }),
+      'sampleUDM deterministic (predictX0)': () =>
+        gc.sampleUDM({ kind: 'deterministic', xT: new Float32Array(4), shape: [2, 2], timesteps: [3, 1], degrade: (x) => x, predictX0: () => never<Float32Array>(), ...o }),
+      'sampleUDM deterministic (degrade)': () =>
+        gc.sampleUDM({ kind: 'deterministic', xT: new Float32Array(4), shape: [2, 2], timesteps: [3, 1], degrade: () => never<Float32Array>(), predictX0: (x) => x, ...o }),
+      'sampleUDM masking': () => gc.sampleUDM({ kind: 'masking', n: 1, len: 3, vocab: 3, maskId: 2, probs: () => never<Float32Array>(), seed: 1, ...o }),
+    };
+  };
+
+  it('an abort while a callback never settles rejects with AbortError at once and frees memory', async () => {
+    const gc = plain;
+    const before = gc.memory.bytesInUse;
+    for (const name of Object.keys(hangingCalls(gc, {}))) {
+      const c = new AbortController();
+      const calls = hangingCalls(gc, { signal: c.signal }) as Record<string, () => Promise<unknown>>;
+      const p = calls[name]();
+      setTimeout(() => c.abort(), 10);
+      expect(await settle(p), name).toBe('AbortError');
+      await expect(p, name).rejects.toThrow(/aborted/);
+      expect(gc.memory.bytesInUse, name).toBe(before);
+    }
+  });
+
+  it('opts.timeoutMs: a callback not settled in time rejects with TimeoutError and frees memory; bad values are refused', async () => {
+    const gc = plain;
+    const before = gc.memory.bytesInUse;
+    for (const [name, run] of Object.entries(hangingCalls(gc, { timeoutMs: 20 }))) {
+      if (name === 'sample (onProgress)') continue; // the limit is for the model callbacks
+      const p = run();
+      expect(await settle(p), name).toBe('TimeoutError');
+      await expect(p, name).rejects.toThrow(/did not settle within 20 ms/);
+      expect(gc.memory.bytesInUse, name).toBe(before);
+    }
+    // A callback that settles in time is unaffected: same bytes as without a limit, async or sync.
+    const slow = async (x: Float32Array, t: number, s: [number, number]) => {
+      await new Promise((r) => setTimeout(r, 1));
+      return mix.denoiser(x, t, s);
+    };
+    const want = await gc.sample({ ...base, shape: [4, 2], steps: 5 });
+    expect(Array.from(await gc.sample({ ...base, shape: [4, 2], steps: 5, denoiser: slow, timeoutMs: 10_000 }))).toEqual(Array.from(want));
+    expect(Array.from(await gc.sample({ ...base, shape: [4, 2], steps: 5, timeoutMs: 10_000 }))).toEqual(Array.from(want));
+    // Validation before any work: finite and > 0, the message names opts.timeoutMs.
+    const data = mix.sample(20, 1);
+    for (const bad of [0, -1, NaN, Infinity, -Infinity]) {
+      await expect(gc.sample({ ...base, shape: [4, 2], timeoutMs: bad }), String(bad)).rejects.toThrow(/sample: opts\.timeoutMs/);
+      await expect(gc.sample({ ...base, shape: [4, 2], timeoutMs: bad })).rejects.toBeInstanceOf(RangeError);
+      await expect(gc.estimateAnalyticGamma(mix, data, linear, { dim: 2, seed: 1, timeoutMs: bad })).rejects.toThrow(/estimateAnalyticGamma: opts\.timeoutMs/);
+      await expect(gc.sampleUDM({ kind: 'masking', n: 1, len: 3, vocab: 3, maskId: 2, probs: () => new Float32Array(9), seed: 1, timeoutMs: bad })).rejects.toBeInstanceOf(RangeError);
+      await expect(gc.sampleUDM({ kind: 'deterministic', xT: new Float32Array(4), shape: [2, 2], timesteps: [1], degrade: (x) => x, predictX0: (x) => x, timeoutMs: bad })).rejects.toThrow(/sampleUDM: opts\.timeoutMs/);
+    }
+    await expect(gc.sample({ ...base, shape: [4, 2], timeoutMs: '5' as never })).rejects.toBeInstanceOf(TypeError);
+    expect(gc.memory.bytesInUse).toBe(before);
   });
 });
 

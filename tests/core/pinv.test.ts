@@ -151,6 +151,86 @@ for (const simd of ['plain', 'relaxed'] as const) {
       }
     });
 
+    /** A well-conditioned rows×cols matrix (unit diagonal plus a small lcg32 perturbation), float64. */
+    function wellConditioned(rows: number, cols: number, seed: number): Float64Array {
+      const rnd = lcg32(seed);
+      const a = new Float64Array(rows * cols);
+      for (let i = 0; i < rows * cols; i++) a[i] = (0.3 * rnd()) / Math.sqrt(Math.max(rows, cols));
+      for (let i = 0; i < Math.min(rows, cols); i++) a[i * cols + i] += 1;
+      return a;
+    }
+
+    it('tiny or huge f64 entries (c = 1e-300, 1e200): pinv(c·A)·c matches pinv(A) and the float64 recurrence', () => {
+      for (const [rows, cols] of [[12, 12], [6, 10], [10, 6]]) {
+        const a = wellConditioned(rows, cols, 17);
+        const want = refPinv(a, rows, cols, 20);
+        const z = gc.pinv(a, rows, cols, { iterations: 20 });
+        expect(relFro(z, want)).toBeLessThan(1e-12);
+        for (const c of [1e-300, 1e200]) {
+          const zc = gc.pinv(a.map((x) => x * c), rows, cols, { iterations: 20 });
+          expect(zc.every((x) => Number.isFinite(x))).toBe(true);
+          const back = zc.map((x) => x * c);
+          expect(relFro(back, z)).toBeLessThan(1e-12);
+          expect(relFro(back, want)).toBeLessThan(1e-12);
+        }
+      }
+    });
+
+    it('tiny or huge f32 entries (c = 1e-30, 1e30; 2^-127: subnormal entries): pinv(c·A)·c matches pinv(A) and the float64 recurrence', () => {
+      for (const [rows, cols] of [[12, 12], [6, 10], [10, 6]]) {
+        const a = wellConditioned(rows, cols, 19);
+        const want = refPinv(a, rows, cols, 20);
+        const z = gc.pinv(Float32Array.from(a), rows, cols, { iterations: 20 });
+        expect(relFro(z, want)).toBeLessThan(1e-5);
+        for (const c of [1e-30, 1e30, 2 ** -127]) {
+          const ac = Float32Array.from(a, (x) => x * c);
+          const zc = gc.pinv(ac, rows, cols, { iterations: 20 });
+          expect(zc.every((x) => Number.isFinite(x))).toBe(true);
+          const back = Float64Array.from(zc, (x) => x * c);
+          // Reference on the rounded input itself (at 2^-127 the off-diagonal entries keep only ~17 bits).
+          expect(relFro(back, refPinv(Float64Array.from(ac, (x) => x / c), rows, cols, 20))).toBeLessThan(1e-5);
+          if (c !== 2 ** -127) {
+            expect(relFro(back, z)).toBeLessThan(1e-5);
+            expect(relFro(back, want)).toBeLessThan(1e-5);
+          }
+        }
+      }
+    });
+
+    it('scaling A by a power of two scales Z by its inverse bit for bit (f64 2^-1000, 2^900; f32 2^-100, 2^100)', () => {
+      const rnd = lcg32(23);
+      const a64 = Float64Array.from({ length: 5 * 9 }, rnd);
+      const a32 = Float32Array.from(a64);
+      for (const [a, ks] of [[a64, [-1000, 900]], [a32, [-100, 100]]] as const) {
+        for (const shape of [[5, 9], [9, 5]]) {
+          const z = Array.from(gc.pinv(a, shape[0], shape[1]));
+          for (const k of ks) {
+            const ak = a instanceof Float64Array ? Float64Array.from(a, (x) => x * 2 ** k) : Float32Array.from(a, (x) => x * 2 ** k);
+            expect(Array.from(gc.pinv(ak, shape[0], shape[1]), (x) => x * 2 ** k)).toEqual(z);
+          }
+        }
+      }
+      // Z_0 = Aᵀ/(‖A‖₁‖A‖∞) of 2^-1000·A: ‖·‖₁ = 9·2^-1000, ‖·‖∞ = 15·2^-1000, so Z_0 = 2^1000·Aᵀ/135.
+      const small = Float64Array.from([1, -2, 3, 4, 5, -6], (x) => x * 2 ** -1000);
+      expect(Array.from(gc.pinv(small, 2, 3, { iterations: 0 }))).toEqual([1, 4, -2, 5, 3, -6].map((x) => (x / 135) * 2 ** 1000));
+    });
+
+    it('extreme 2×1 columns: A⁺ = Aᵀ/‖A‖² where representable (also subnormal), ±Infinity where it overflows the type', () => {
+      const exact = (a: ArrayLike<number>) => [a[0] / (a[0] * a[0] + a[1] * a[1]), a[1] / (a[0] * a[0] + a[1] * a[1])];
+      // Representable: f32 subnormal entries with A⁺ ≈ 1.7e38 < 3.4e38, f32 3e38 with a subnormal A⁺, f64 1e308 likewise.
+      for (const a of [Float32Array.from([3e-39, -3e-39]), Float32Array.from([3e38, 3e38])]) {
+        const want = exact(a); // float64: the squares neither under- nor overflow here
+        const z = gc.pinv(a, 2, 1, { iterations: 10 });
+        for (let i = 0; i < 2; i++) expect(Math.abs(z[i] - want[i]) / Math.abs(want[i])).toBeLessThan(1e-5);
+      }
+      const huge = Float64Array.from([1e308, -1e308]);
+      const z = gc.pinv(huge, 2, 1, { iterations: 10 });
+      for (let i = 0; i < 2; i++) expect(Math.abs(z[i] - (i === 0 ? 5e-309 : -5e-309)) / 5e-309).toBeLessThan(1e-12);
+      // Not representable: |A⁺| ≈ 3.6e44 (f32 max 3.4e38) and ≈ 1e323 (f64 max 1.8e308) → signed Infinity, never NaN.
+      expect(Array.from(gc.pinv(Float32Array.from([1.4e-45, -1.4e-45]), 2, 1, { iterations: 10 }))).toEqual([Infinity, -Infinity]);
+      expect(Array.from(gc.pinv(Float64Array.from([5e-324, 5e-324]), 1, 2, { iterations: 10 }))).toEqual([Infinity, Infinity]);
+    });
+
     it('a zero matrix gives a zero Z; empty shapes give empty results', () => {
       expect(Array.from(gc.pinv(new Float64Array(6), 2, 3))).toEqual([0, 0, 0, 0, 0, 0]);
       expect(gc.pinv(new Float32Array(0), 0, 4).length).toBe(0);

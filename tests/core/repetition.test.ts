@@ -424,6 +424,23 @@ for (const simd of ['plain', 'relaxed'] as const) {
         expect(() => gc.decodeTransform(P, 2, 2, { kind: 'greedy' }, { out: new Float32Array(4) as never })).toThrow(TypeError);
         expect(() => gc.decodeTransform(Float64Array.of(0.9, 0.2, 0.5, 0.5), 2, 2, { kind: 'greedy' })).toThrow(/row 0 sums to/);
       });
+      it('an out overlapping A at an offset is refused (RangeError), A untouched; out = A itself works', () => {
+        for (const Arr of [Float64Array, Float32Array]) {
+          const rows = [0.1, 0.6, 0.3, 0.5, 0.2, 0.3];
+          const buf = new ArrayBuffer(9 * Arr.BYTES_PER_ELEMENT);
+          const A = new Arr(buf, 0, 6);
+          A.set(rows);
+          for (const offset of [1, 3]) {
+            const out = new Arr(buf, offset * Arr.BYTES_PER_ELEMENT, 6);
+            expect(() => gc.decodeTransform(A, 2, 3, { kind: 'greedy' }, { out })).toThrow(/decodeTransform: opts\.out must not overlap A/);
+            expect(Array.from(A)).toEqual(Array.from(Arr.from(rows)));
+          }
+          // A second view on exactly A's bytes is the same as out = A.
+          const same = new Arr(buf, 0, 6);
+          expect(gc.decodeTransform(A, 2, 3, { kind: 'greedy' }, { out: same })).toBe(same);
+          expect(Array.from(A)).toEqual([0, 1, 0, 1, 0, 0]);
+        }
+      });
     });
 
     describe('terminationStats', () => {

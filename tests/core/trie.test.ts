@@ -218,6 +218,10 @@ describe.each(['plain', 'relaxed'] as const)('token trie (%s build)', (simd) => 
     expect(() => gc.buildTrie(5 as never)).toThrow(TypeError);
     expect(() => gc.buildTrie([[1]], { endToken: -1 })).toThrow(RangeError);
     expect(() => gc.buildTrie([[1]], { endToken: 1.5 })).toThrow(RangeError);
+    // buildTrieBuffer's errors name buildTrieBuffer.
+    expect(() => gc.buildTrieBuffer([[1, 2.5]])).toThrow(/^buildTrieBuffer: sequences\[0\]\[1\] is 2.5/);
+    expect(() => gc.buildTrieBuffer(5 as never)).toThrow(/^buildTrieBuffer: /);
+    expect(() => gc.buildTrieBuffer([[1]], { endToken: -1 })).toThrow(/^buildTrieBuffer: opts\.endToken/);
     const t = gc.buildTrie([[1, 2]]);
     expect(() => t.children(t.numNodes)).toThrow(RangeError);
     expect(() => t.isTerminal(-1)).toThrow(RangeError);

@@ -68,7 +68,7 @@ describe('worker terminated mid-call', () => {
   // KNOWN FAILURE (reported): a worker that dies before its init answered is never replaced (pool.ts
   // spawn(): "a worker that never started would fail again"), and its slot keeps being picked, so every
   // later call routed there rejects with WorkerCrashedError: the pool stays degraded for good.
-  it.fails('a worker killed while it is still starting is replaced and later calls succeed', async () => {
+  it('a worker killed while it is still starting is replaced and later calls succeed', async () => {
     const pool = await createPool({ workers: 2, sharedMemory: false });
     try {
       internals(pool).killWorkerForTest(1); // workers take a while to start from sources
@@ -306,10 +306,9 @@ describe('callbacks that fail', () => {
     }
   });
 
-  // KNOWN FAILURE (reported): beamSearch calls onProgress without observing a returned promise. Through
-  // a pool onProgress is a Comlink proxy, so a throwing onProgress becomes an unhandled rejection that
-  // kills the worker: the caller gets WorkerCrashedError instead of the callback's error.
-  it.fails('pool beam search: an onProgress that throws rejects with its error, not WorkerCrashedError', async () => {
+  // Through a pool onProgress is a Comlink proxy returning a promise: beamSearch awaits it, so its
+  // rejection rejects the search (it must not escape unhandled and kill the worker).
+  it('pool beam search: an onProgress that throws rejects with its error, not WorkerCrashedError', async () => {
     const { trie, opts, scorer } = beamCall(gc);
     try {
       const err = await pool.beamSearch(scorer, { ...opts, onProgress: () => { throw new CallbackFault('progress broke'); } }).catch((e) => e);

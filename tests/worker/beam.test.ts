@@ -121,6 +121,9 @@ describe('beam search in a worker pool', () => {
     await expect(pool.beamSearch(async (b) => new Float64Array(b.rows * 6 + 1), { ...base, vocabSize: 6 })).rejects.toThrow(RangeError);
     await expect(pool.beamSearch(async () => { throw new Error('remote model failed'); }, base)).rejects.toThrow(/remote model failed/);
     await expect(pool.buildTrie([[1, 0.5]])).rejects.toThrow(RangeError);
+    // pool.buildTrie builds through the worker's buildTrieBuffer but its errors name buildTrie.
+    await expect(pool.buildTrie([[1, 0.5]])).rejects.toThrow(/^buildTrie: sequences\[0\]\[1\]/);
+    await expect(pool.buildTrieBuffer([[1, 0.5]])).rejects.toThrow(/^buildTrieBuffer: sequences\[0\]\[1\]/);
     const ac = new AbortController();
     const p = pool.beamSearch(async (b) => {
       if (b.step === 1) ac.abort();
@@ -130,6 +133,33 @@ describe('beam search in a worker pool', () => {
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     // The pool still works afterwards.
     expect((await pool.beamSearch(hashScorer(6, 1), base)).length).toBeGreaterThan(0);
+    trie.dispose();
+  });
+
+  it('onProgress errors, abort while a callback is pending and timeoutMs work through the pool', async () => {
+    const base = { beams: 2, maxLength: 5, endToken: 1 };
+    const never = () => new Promise<never>(() => {});
+    // onProgress stays in the caller's thread: a throw or a rejection reaches the caller as itself.
+    const e1 = await pool.beamSearch(hashScorer(8, 1), { ...base, onProgress: () => { throw new Error('progress broke'); } }).catch((e) => e);
+    expect(e1?.name).toBe('Error');
+    expect(String(e1?.message)).toMatch(/progress broke/);
+    const e2 = await pool.beamSearch(hashScorer(8, 1), { ...base, onProgress: (async () => { throw new RangeError('async progress broke'); }) as never }).catch((e) => e);
+    expect(e2?.name).toBe('RangeError');
+    // A scorer / transform that never settles: the abort, or the worker's timer, ends the search.
+    const c = new AbortController();
+    const s1 = pool.beamSearch((b) => (b.step === 1 ? never() : hashScorer(8, 1)(b)), { ...base, signal: c.signal });
+    setTimeout(() => c.abort(), 20);
+    await expect(s1).rejects.toMatchObject({ name: 'AbortError' });
+    const e3 = await pool.beamSearch(never, { ...base, timeoutMs: 30 }).catch((e) => e);
+    expect(e3?.name).toBe('TimeoutError');
+    expect(String(e3?.message)).toMatch(/beamSearch: the scorer did not settle within 30 ms/);
+    const trie = gc.buildTrie([[2, 3], [4, 5]], { endToken: 1 });
+    const e4 = await pool.beamSearch(hashScorer(8, 1), { ...base, constraint: trie, transform: never, timeoutMs: 30 }).catch((e) => e);
+    expect(e4?.name).toBe('TimeoutError');
+    await expect(pool.beamSearch(hashScorer(8, 1), { ...base, timeoutMs: -1 })).rejects.toThrow(/opts\.timeoutMs/);
+    // Callbacks that settle in time give the sync result; no worker died on the way.
+    const opts = { ...base, constraint: trie, timeoutMs: 60_000 };
+    expect(plain(await pool.beamSearch(async (b) => hashScorer(8, 1)(b), opts))).toEqual(plain(await gc.beamSearch(hashScorer(8, 1), opts)));
     trie.dispose();
   });
 });

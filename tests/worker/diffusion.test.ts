@@ -98,6 +98,30 @@ describe('pool.sample', () => {
     expect(await heaps()).toEqual(before);
   });
 
+  it('a denoiser that never settles: abort → AbortError, opts.timeoutMs → TimeoutError (whole and split batches); heaps at baseline', async () => {
+    const heaps = () => (pool2 as unknown as { _pool: { workerHeapsForTest(): Promise<number[]> } })._pool.workerHeapsForTest();
+    const before = await heaps();
+    const settle = (p: Promise<unknown>) =>
+      Promise.race([p.then(() => 'resolved', (e: Error) => e.name), new Promise((r) => setTimeout(() => r('still pending after 5 s'), 5000))]);
+    const never = () => new Promise<Float32Array>(() => {});
+    for (const shape of [[4, 2], [6000, 2]] as Array<[number, number]>) {
+      const opts = { sampler: 'ddim' as const, schedule, steps: 5, shape, seed: 4, denoiser: never };
+      const c = new AbortController();
+      const p = pool2.sample({ ...opts, signal: c.signal });
+      setTimeout(() => c.abort(), 20);
+      expect(await settle(p), `abort, shape ${shape}`).toBe('AbortError');
+      expect(await settle(pool2.sample({ ...opts, timeoutMs: 30 })), `timeout, shape ${shape}`).toBe('TimeoutError');
+    }
+    const data = ring.sample(50, 1);
+    const est = pool2.estimateAnalyticGamma(never, data, schedule, { dim: 2, seed: 1, timesteps: [10], timeoutMs: 30 });
+    expect(await settle(est)).toBe('TimeoutError');
+    await expect(pool2.sample({ sampler: 'ddim', schedule, steps: 5, shape: [4, 2], seed: 4, denoiser: ring, timeoutMs: 0 })).rejects.toMatchObject({ name: 'RangeError' });
+    expect(await heaps()).toEqual(before);
+    // the pool still works afterwards
+    const ok = await pool2.sample({ sampler: 'ddpm', schedule, steps: 3, shape: [6000, 2], seed: 4, denoiser: ring });
+    expect(bytes(ok)).toEqual(bytes(await gc.sample({ sampler: 'ddpm', schedule, steps: 3, shape: [6000, 2], seed: 4, denoiser: ring })));
+  });
+
   it('estimateAnalyticGamma and mixtureDenoise run the mixture inside a worker', async () => {
     const data = ring.sample(3000, 1);
     const o = { dim: 2, timesteps: [10, 500, 990], seed: 2, sigmaBar2Max: 0.255 };

@@ -35,7 +35,14 @@ async function parallelBeamSearch(pool: WorkerPool, scorer: Scorer, opts: BeamSe
 async function parallelBuildTrie(pool: WorkerPool, sequences: Iterable<ArrayLike<number>>, opts?: TrieOptions): Promise<TokenTrie> {
   // A generator or other iterable cannot be cloned: materialise it as an array of arrays first.
   const seqs = Array.isArray(sequences) ? sequences : sequences !== null && typeof sequences === 'object' && Symbol.iterator in sequences ? [...sequences] : sequences;
-  const bytes = (await pool.call('buildTrieBuffer', [seqs, opts])) as ArrayBuffer;
+  let bytes: ArrayBuffer;
+  try {
+    bytes = (await pool.call('buildTrieBuffer', [seqs, opts])) as ArrayBuffer;
+  } catch (err) {
+    // The worker's validation names its own method; the caller called buildTrie.
+    if (err instanceof Error && err.message.startsWith('buildTrieBuffer:')) err.message = 'buildTrie:' + err.message.slice('buildTrieBuffer:'.length);
+    throw err;
+  }
   return trieFromBuffer(bytes, 'buildTrie');
 }
 
