@@ -20,7 +20,7 @@ import { init } from '../bindings/index.js';
 import { loadInstance } from '../bindings/wasm/load.js';
 import { DEFAULT_BLOCK_KEYS, DEFAULT_BLOCK_QUERIES } from '../bindings/core/attention.js';
 import { tfjsWasm } from './gemm.js';
-import { fmt, printTable, writeResults } from './lib.js';
+import { fmt, printTable, relFro, writeResults } from './lib.js';
 
 const D = 64;
 const M = 64;
@@ -73,16 +73,6 @@ async function timeTogether(fns: Array<() => unknown>, { warmup = 2, minRepeats 
 function verdict(wall: number, cpu: number, target: number): string {
   const one = (x: number, what: string) => `${fmt(x)}× ${what} (${x >= target ? 'met' : 'NOT met'})`;
   return `${one(wall, 'wall')}, ${one(cpu, 'CPU time')}`;
-}
-
-function relFro(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < want.length; i++) {
-    e += (got[i] - want[i]) ** 2;
-    n += want[i] ** 2;
-  }
-  return Math.sqrt(e / n);
 }
 
 export async function run(): Promise<void> {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Matrix } from 'ml-matrix';
 import { createRequire } from 'node:module';
 import { createPool, init } from '../bindings/index.js';
-import { fmt, measure, printTable, writeResults } from './lib.js';
+import { fmt, measure, measureInterleaved, printTable, writeResults } from './lib.js';
 
 const SIZES = [128, 256, 512, 1024];
 const gflops = (n: number, seconds: number) => (2 * n * n * n) / seconds / 1e9;
@@ -77,17 +77,22 @@ export async function run(): Promise<void> {
       const a = new Float32Array(n * n).map(() => Math.random() - 0.5);
       const b = new Float32Array(n * n).map(() => Math.random() - 0.5);
       const out = new Float32Array(n * n);
-      const opts = { minSeconds: n >= 1024 ? 2 : 1, minRepeats: 5 };
-      const tPlain = await measure(() => plain.matmul(a, b, n, n, n, { out }), opts);
-      const tRelaxed = await measure(() => relaxed.matmul(a, b, n, n, n, { out }), opts);
-      const tPool = await measure(() => pool.matmul(a, b, n, n, n, { out }), opts);
       const ta = tf.tensor2d(a, [n, n]);
       const tb = tf.tensor2d(b, [n, n]);
-      const tTf = await measure(() => {
-        const c = tf.matMul(ta, tb);
-        c.dataSync();
-        c.dispose();
-      }, opts);
+      const t = await measureInterleaved(
+        {
+          plain: () => plain.matmul(a, b, n, n, n, { out }),
+          relaxed: () => relaxed.matmul(a, b, n, n, n, { out }),
+          pool: () => pool.matmul(a, b, n, n, n, { out }),
+          tfjs: () => {
+            const c = tf.matMul(ta, tb);
+            c.dataSync();
+            c.dispose();
+          },
+        },
+        { rounds: n >= 1024 ? 9 : 15 },
+      );
+      const [tPlain, tRelaxed, tPool, tTf] = [t.plain, t.relaxed, t.pool, t.tfjs];
       ta.dispose();
       tb.dispose();
       const ma = new Matrix(n, n);
@@ -118,7 +123,7 @@ export async function run(): Promise<void> {
         'relaxed/peak': r.relaxed / peakRelaxed,
       });
     }
-    printTable(`f32 GEMM, n×n×n, GFLOP/s (median); peak probe: plain ${fmt(peakPlain)} GF/s, relaxed ${fmt(peakRelaxed)} GF/s`, rows);
+    printTable(`f32 GEMM, n×n×n, GFLOP/s (median of interleaved rounds); peak probe: plain ${fmt(peakPlain)} GF/s, relaxed ${fmt(peakRelaxed)} GF/s`, rows);
 
     const n = 512;
     const a64 = new Float64Array(n * n).map(() => Math.random() - 0.5);

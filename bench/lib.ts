@@ -35,6 +35,43 @@ export async function measure(
   return { median: samples[samples.length >> 1], min: samples[0], max: samples[samples.length - 1], repeats: samples.length };
 }
 
+/**
+ * Time several implementations of the same work in interleaved rounds (A B C, A B C, …) and return each
+ * one's median: load that comes and goes on a shared machine then hits all of them alike, so their
+ * ratios hold. Each sample repeats a call enough times to last ≥ 10 ms.
+ */
+export async function measureInterleaved<K extends string>(
+  fns: Record<K, () => unknown>,
+  opts: { rounds?: number; warmup?: number } = {},
+): Promise<Record<K, Timing>> {
+  const { rounds = 9, warmup = 2 } = opts;
+  const names = Object.keys(fns) as K[];
+  const inner = {} as Record<K, number>;
+  for (const name of names) {
+    let t = Infinity;
+    for (let i = 0; i < warmup; i++) {
+      const t0 = performance.now();
+      await fns[name]();
+      t = Math.min(t, (performance.now() - t0) / 1000);
+    }
+    inner[name] = Math.max(1, Math.ceil(0.01 / Math.max(t, 1e-6)));
+  }
+  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  for (let r = 0; r < rounds; r++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      for (let i = 0; i < inner[name]; i++) await fns[name]();
+      samples[name].push((performance.now() - t0) / 1000 / inner[name]);
+    }
+  }
+  const out = {} as Record<K, Timing>;
+  for (const name of names) {
+    const s = samples[name].sort((a, b) => a - b);
+    out[name] = { median: s[s.length >> 1], min: s[0], max: s[s.length - 1], repeats: s.length };
+  }
+  return out;
+}
+
 export type Row = Record<string, string | number>;
 
 /** Format a number for a table: 3 significant digits. */
@@ -67,4 +104,15 @@ export function writeResults(name: string, data: unknown): string {
   const record = { name, date: new Date().toISOString(), node: process.version, platform: `${process.platform}-${process.arch}`, data };
   writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
   return `bench/results/${name}.json`;
+}
+
+/** relF(X, Y) = ‖X − Y‖_F / ‖Y‖_F, the attention spec's error metric. */
+export function relFro(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let e = 0;
+  let n = 0;
+  for (let i = 0; i < want.length; i++) {
+    e += (got[i] - want[i]) ** 2;
+    n += want[i] ** 2;
+  }
+  return Math.sqrt(e / n);
 }

@@ -135,9 +135,14 @@ function checkOut(fn: string, out: unknown, len: number, inputs: Array<[string, 
   return o;
 }
 
-/** Validate `attention` arguments (TypeError / RangeError naming the parameter and value). */
-export function planAttention(q: Float32Array, k: Float32Array, v: Float32Array, opts: AttentionOptions): AttentionPlan {
-  const fn = 'attention';
+/** Checks both attention planners share: q, k, v are Float32Arrays and opts gives n, d (and dv). */
+function checkQkvOptions<O extends { n: number; d: number; dv?: number }>(
+  fn: string,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  opts: O,
+): { o: Partial<O>; n: number; d: number; dv: number } {
   checkF32(fn, 'q', q);
   checkF32(fn, 'k', k);
   checkF32(fn, 'v', v);
@@ -146,6 +151,13 @@ export function planAttention(q: Float32Array, k: Float32Array, v: Float32Array,
   const n = checkInt(fn, 'opts.n', o.n);
   const d = checkInt(fn, 'opts.d', o.d, 1);
   const dv = o.dv === undefined ? d : checkInt(fn, 'opts.dv', o.dv, 1);
+  return { o, n, d, dv };
+}
+
+/** Validate `attention` arguments (TypeError / RangeError naming the parameter and value). */
+export function planAttention(q: Float32Array, k: Float32Array, v: Float32Array, opts: AttentionOptions): AttentionPlan {
+  const fn = 'attention';
+  const { o, n, d, dv } = checkQkvOptions(fn, q, k, v, opts);
   const nk = o.nk === undefined ? n : checkInt(fn, 'opts.nk', o.nk);
   const heads = o.heads === undefined ? 1 : checkInt(fn, 'opts.heads', o.heads, 1);
   const scale = o.scale === undefined ? 1 / Math.sqrt(d) : checkNumber(fn, 'opts.scale', o.scale);
@@ -169,14 +181,7 @@ export function planAttention(q: Float32Array, k: Float32Array, v: Float32Array,
 /** Validate `nystromAttention` arguments. */
 export function planNystrom(q: Float32Array, k: Float32Array, v: Float32Array, opts: NystromOptions): NystromPlan {
   const fn = 'nystromAttention';
-  checkF32(fn, 'q', q);
-  checkF32(fn, 'k', k);
-  checkF32(fn, 'v', v);
-  if (opts === undefined) throw new TypeError(`${fn}: opts is required (it carries n and d), got undefined`);
-  const o = checkOptions(fn, opts);
-  const n = checkInt(fn, 'opts.n', o.n);
-  const d = checkInt(fn, 'opts.d', o.d, 1);
-  const dv = o.dv === undefined ? d : checkInt(fn, 'opts.dv', o.dv, 1);
+  const { o, n, d, dv } = checkQkvOptions(fn, q, k, v, opts);
   const heads = o.heads === undefined ? 1 : checkInt(fn, 'opts.heads', o.heads, 1);
   const m = o.landmarks === undefined ? 64 : checkInt(fn, 'opts.landmarks', o.landmarks, 1);
   const iterations = o.pinvIterations === undefined ? 6 : checkInt(fn, 'opts.pinvIterations', o.pinvIterations, 0, PINV_MAX_ITERATIONS);

@@ -1121,6 +1121,24 @@ function transposedF32(v: FloatArray, rows: number, dim: number, scale: [number,
 /** A distance mean computed on scaled data, back in the data's units. */
 const unscale = (d: number, scale: [number, number] | undefined): number => (scale ? d / scale[0] / scale[1] : d);
 
+/** Checks shared by the mixture evaluations: the mixture, x (batch·dim f32) and the timestep t. */
+function checkMixtureCall(
+  fn: string,
+  mixture: GaussianMixture | GaussianMixtureParams,
+  x: Float32Array,
+  t: number,
+  shape: [number, number],
+): { p: GaussianMixtureParams; batch: number; dim: number } {
+  const p = mixtureParamsOf(mixture);
+  if (!p) throw new TypeError(`${fn}: mixture must be a gaussianMixture() object or its params, got ${show(mixture)}`);
+  checkMixtureParams(fn, p);
+  const [batch, dim] = checkShape(fn, shape);
+  if (dim !== p.dim) throw new RangeError(`${fn}: shape[1] = ${dim} does not match the mixture's dim = ${p.dim}`);
+  checkTyped(fn, 'x', x, Float32Array, batch * dim, 'batch*dim');
+  checkInt(fn, 't', t, 0, p.alphasCumprod.length - 1);
+  return { p, batch, dim };
+}
+
 export function diffusionApi(inst: WasmInstance) {
   /** Stage a mixture's parameters and scratch in `scope`. */
   const stageMixture = (scope: Scope, p: GaussianMixtureParams) => {
@@ -1507,13 +1525,7 @@ export function diffusionApi(inst: WasmInstance) {
      */
     mixtureDenoise(mixture: GaussianMixture | GaussianMixtureParams, x: Float32Array, t: number, shape: [number, number], opts?: { out?: Float32Array }): Float32Array {
       const fn = 'mixtureDenoise';
-      const p = mixtureParamsOf(mixture);
-      if (!p) throw new TypeError(`${fn}: mixture must be a gaussianMixture() object or its params, got ${show(mixture)}`);
-      checkMixtureParams(fn, p);
-      const [batch, dim] = checkShape(fn, shape);
-      if (dim !== p.dim) throw new RangeError(`${fn}: shape[1] = ${dim} does not match the mixture's dim = ${p.dim}`);
-      checkTyped(fn, 'x', x, Float32Array, batch * dim, 'batch*dim');
-      checkInt(fn, 't', t, 0, p.alphasCumprod.length - 1);
+      const { p, batch, dim } = checkMixtureCall(fn, mixture, x, t, shape);
       const o = checkOptions(fn, opts);
       const out = o.out === undefined ? undefined : checkTyped(fn, 'opts.out', o.out, Float32Array, batch * dim, 'batch*dim');
       return inst.mem.scoped((scope) => {
@@ -1527,13 +1539,7 @@ export function diffusionApi(inst: WasmInstance) {
     /** The mixture's posterior mean E[x0 | x_t] (f32) and tr Cov[x0 | x_t]/d per row (f64), in wasm. */
     mixturePosterior(mixture: GaussianMixture | GaussianMixtureParams, x: Float32Array, t: number, shape: [number, number]): { mean: Float32Array; trCov: Float64Array } {
       const fn = 'mixturePosterior';
-      const p = mixtureParamsOf(mixture);
-      if (!p) throw new TypeError(`${fn}: mixture must be a gaussianMixture() object or its params, got ${show(mixture)}`);
-      checkMixtureParams(fn, p);
-      const [batch, dim] = checkShape(fn, shape);
-      if (dim !== p.dim) throw new RangeError(`${fn}: shape[1] = ${dim} does not match the mixture's dim = ${p.dim}`);
-      checkTyped(fn, 'x', x, Float32Array, batch * dim, 'batch*dim');
-      checkInt(fn, 't', t, 0, p.alphasCumprod.length - 1);
+      const { p, batch, dim } = checkMixtureCall(fn, mixture, x, t, shape);
       return inst.mem.scoped((scope) => {
         const px = scope.copyIn(x, 'x');
         const pm = scope.alloc(batch * dim * 4, 'mean');

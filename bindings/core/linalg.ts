@@ -248,10 +248,13 @@ function pow2(e: number): number {
   return bits.getFloat64(0);
 }
 
-/** x·2^e with one rounding (none unless the result leaves the normal range), for integer e in [-1074, 2046]. */
-function scaleByPow2(x: number, e: number): number {
-  // For e > 1023 both factors enlarge |x|: the first product is exact, so only the last one rounds.
-  return e > 1023 ? x * pow2(1023) * pow2(e - 1023) : x * pow2(e);
+/**
+ * Factors [f1, f2] with x·f1·f2 = x·2^e and one rounding at most (none unless the result leaves the
+ * normal range), for integer e in [-1074, 2046]. For e > 1023 both enlarge |x|, so x·f1 is exact.
+ * Computed once per call: building them per element would dominate a small pinv.
+ */
+function pow2Factors(e: number): [number, number] {
+  return e > 1023 ? [pow2(1023), pow2(e - 1023)] : [pow2(e), 1];
 }
 
 /** ⌊log2 x⌋ exactly for finite x > 0 (subnormals included), from the exponent bits. */
@@ -301,7 +304,8 @@ export function pinvAt(inst: WasmInstance, f64: boolean, a: number, rows: number
   if (shift !== 0) {
     aIter = scratch + L.aScaled;
     asv = f64 ? mem.f64(aIter, len) : mem.f32(aIter, len);
-    for (let i = 0; i < len; i++) asv[i] = scaleByPow2(av[i], shift); // exact when shift > 0; one rounding (to the type) otherwise
+    const [f1, f2] = pow2Factors(shift);
+    for (let i = 0; i < len; i++) asv[i] = av[i] * f1 * f2; // exact when shift > 0; one rounding (to the type) otherwise
   }
   const colSums = new Float64Array(cols);
   let normInf = 0;
@@ -358,7 +362,8 @@ export function pinvAt(inst: WasmInstance, f64: boolean, a: number, rows: number
   if (shift !== 0) {
     // Z = 2^shift·Z': exact in float64, one rounding to the output type (±Infinity beyond its range).
     const zs = f64 ? mem.f64(z, len) : mem.f32(z, len);
-    for (let i = 0; i < len; i++) zs[i] = scaleByPow2(zs[i], shift);
+    const [f1, f2] = pow2Factors(shift);
+    for (let i = 0; i < len; i++) zs[i] = zs[i] * f1 * f2;
   }
 }
 

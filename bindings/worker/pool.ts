@@ -14,7 +14,7 @@ import { AbortError, WorkerCrashedError } from '../core/errors.js';
 import { checkBool, checkInt, checkOptions } from '../core/validate.js';
 import { parallelMatmul } from './parallel/linalg.js';
 import { ATTENTION_PARALLEL } from './parallel/attention.js';
-import { constrainedParallel } from './parallel/beam.js';
+import { CONSTRAINED_PARALLEL } from './parallel/beam.js';
 import { DIFFUSION_PARALLEL } from './parallel/diffusion.js';
 import { ENTROPY_PARALLEL } from './parallel/entropy.js';
 import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
@@ -92,7 +92,7 @@ export interface Slot {
 const PARALLEL: { [K in keyof Api]?: (pool: WorkerPool, ...args: Parameters<Api[K]>) => Promise<Awaited<ReturnType<Api[K]>>> } = {
   matmul: parallelMatmul,
   ...ATTENTION_PARALLEL,
-  ...constrainedParallel,
+  ...CONSTRAINED_PARALLEL,
   ...DIFFUSION_PARALLEL,
   ...ENTROPY_PARALLEL,
 };

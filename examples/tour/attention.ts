@@ -5,6 +5,7 @@
  * attention-landmarks.png and attention-speedup.png.
  */
 import { join } from 'node:path';
+import { relFro } from '../../bench/lib.js';
 import { linePlot, writePng } from '../lib/plot.js';
 import type { TourContext } from '../tour.js';
 
@@ -40,16 +41,6 @@ function tokens(kind: 'iid' | 'smooth', n: number, d: number, seed: number): { q
     return out;
   };
   return { q: project(2), k: project(2), v: project(1) };
-}
-
-function relFro(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < want.length; i++) {
-    e += (got[i] - want[i]) ** 2;
-    n += want[i] ** 2;
-  }
-  return Math.sqrt(e / n);
 }
 
 /** Error of the trivial approximation "every row is the mean of v" (the baseline Nyström must beat). */

@@ -47,7 +47,7 @@ async function parallelBuildTrie(pool: WorkerPool, sequences: Iterable<ArrayLike
 }
 
 /** The pool's versions of the constrained-decoding methods (registered in pool.ts's PARALLEL map). */
-export const constrainedParallel = {
+export const CONSTRAINED_PARALLEL = {
   beamSearch: parallelBeamSearch,
   buildTrie: parallelBuildTrie,
   loadTrie: async (_pool: WorkerPool, buffer: ArrayBuffer | ArrayBufferView) => trieFromBuffer(buffer, 'loadTrie'),
