@@ -177,7 +177,7 @@ describe('cancellation', () => {
   });
 });
 
-describe('known failures (reported; expected behaviour asserted, marked it.fails)', () => {
+describe('abort while a callback never settles', () => {
   // beamSearch races the pending scorer against the AbortSignal: aborting while a scorer never settles
   // rejects with AbortError at once.
   it('beam search rejects with AbortError when aborted while its scorer never settles', async () => {

@@ -47,10 +47,6 @@ export interface FnCases {
   shape(result: unknown, args: unknown[], ctx: CaseContext): void;
   /** Free what a result holds (tries). */
   release?(result: unknown): void;
-  /** A reported violation of the pass criteria: the block is expected to fail (it.fails) until fixed. */
-  knownFailure?: string;
-  /** The same, for the pool block only. */
-  poolKnownFailure?: string;
   /** Arguments whose valid-but-huge work would make a CI run slow (skipped, counted). */
   tooBig?(args: unknown[]): boolean;
 }

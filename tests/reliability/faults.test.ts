@@ -65,9 +65,7 @@ describe('worker terminated mid-call', () => {
     });
   }
 
-  // KNOWN FAILURE (reported): a worker that dies before its init answered is never replaced (pool.ts
-  // spawn(): "a worker that never started would fail again"), and its slot keeps being picked, so every
-  // later call routed there rejects with WorkerCrashedError: the pool stays degraded for good.
+  // A worker that dies before its init answered is replaced too (a few times in a row at most).
   it('a worker killed while it is still starting is replaced and later calls succeed', async () => {
     const pool = await createPool({ workers: 2, sharedMemory: false });
     try {

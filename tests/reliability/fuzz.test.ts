@@ -75,8 +75,7 @@ group(`fuzz: sync API (${SYNC_CALLS} calls per function)`, () => {
 
   for (const spec of FUNCTION_CASES) {
     // A reported violation stays visible as an expected failure until the function is fixed.
-    const test = spec.knownFailure ? it.fails : it;
-    test(`${spec.name}${spec.plain ? ' (plain export)' : ''}${spec.knownFailure ? ` — KNOWN FAILURE: ${spec.knownFailure}` : ''}`, async () => {
+    it(`${spec.name}${spec.plain ? ' (plain export)' : ''}`, async () => {
       const s = await fuzzFunction(spec, { ctx, heap: () => ({ bytes: gc.memory.bytesInUse, owner: gc.memory }) }, SYNC_CALLS);
       stats.push(s);
       expect(s.failures).toEqual([]);
@@ -120,8 +119,7 @@ group(`fuzz: pool of 2 workers (${POOL_CALLS} calls per function)`, () => {
   });
 
   for (const spec of FUNCTION_CASES.filter((c) => !c.plain)) {
-    const test = spec.poolKnownFailure ? it.fails : it;
-    test(`${spec.name}${spec.poolKnownFailure ? ` — KNOWN FAILURE: ${spec.poolKnownFailure}` : ''}`, async () => {
+    it(`${spec.name}`, async () => {
       const s = await fuzzFunction(spec, { ctx }, POOL_CALLS);
       stats.push(s);
       expect(s.failures).toEqual([]);
@@ -164,12 +162,9 @@ group('aliasing: an opts.out that overlaps an input without being it', () => {
     ctx?.substring.dispose();
   });
 
-  // KNOWN FAILURES: none left (decodeTransform, ddpmStep and ddimStep now refuse an out that overlaps an
-  // input at an offset; only out === input is documented). Add a name here to pin a new one.
-  const ALIAS_KNOWN = new Set<string>([]);
+  // An out that overlaps an input at an offset must be refused (only out === input is ever allowed).
   for (const spec of FUNCTION_CASES.filter((c) => !c.plain)) {
-    const test = ALIAS_KNOWN.has(spec.name) ? it.fails : it;
-    test(`${spec.name}: refused (TypeError / RangeError) or the same result as without aliasing${ALIAS_KNOWN.has(spec.name) ? ' — KNOWN FAILURE' : ''}`, async () => {
+    it(`${spec.name}: refused (TypeError / RangeError) or the same result as without aliasing`, async () => {
       let tried = 0;
       const call = (args: unknown[]) => (gc as unknown as Record<string, (...a: unknown[]) => unknown>)[spec.name](...args);
       for (let i = 0; i < 400 && tried < 40; i++) {
@@ -259,7 +254,7 @@ group('fuzz: methods of TokenTrie (wasm- and buffer-resident) and SubstringConst
   }
 });
 
-group('known failures found by larger fuzz runs (reported; expected behaviour asserted, marked it.fails)', () => {
+group('cases found by larger fuzz runs', () => {
   // Fixed: pinv scaled Z_0 = Aᵀ/(‖A‖₁·‖A‖∞) directly, and the product underflowed or overflowed for tiny or
   // huge entries (NaN for f32 subnormals, all zeros for f64 near 1e±200). It now iterates on 2^s·A (largest
   // |entry| in [1, 2)) and scales back. A⁺ of the f32 column [1.4e-45, 1.4e-45] is ≈ 3.6e44 > f32 max, so

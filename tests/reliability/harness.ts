@@ -24,8 +24,6 @@ export interface FuzzStats {
   rangeErrors: number;
   callbackErrors: number;
   aborts: number;
-  /** Pool only: DataCloneError for a detached input (a reported known failure). */
-  dataCloneErrors: number;
   acceptedCorruptions: number;
   skipped: number;
   /** Errors whose message does not start with "<function>:" (soft: reported, not failed). */
@@ -96,7 +94,7 @@ export interface Target {
 export async function fuzzFunction(spec: FnCases, target: Target, calls: number): Promise<FuzzStats> {
   const { ctx } = target;
   const stats: FuzzStats = {
-    name: spec.name, calls: 0, validOk: 0, typeErrors: 0, rangeErrors: 0, callbackErrors: 0, aborts: 0, dataCloneErrors: 0,
+    name: spec.name, calls: 0, validOk: 0, typeErrors: 0, rangeErrors: 0, callbackErrors: 0, aborts: 0,
     acceptedCorruptions: 0, skipped: 0, unnamedMessages: 0, ms: 0, failures: [],
   };
   const fn = spec.plain ?? ((ctx.api as unknown as Record<string, (...a: unknown[]) => unknown>)[spec.name]).bind(ctx.api);
@@ -136,10 +134,6 @@ export async function fuzzFunction(spec: FnCases, target: Target, calls: number)
       if (name === 'FuzzHang') fail(message);
       else if (TRAP_TEXT.test(message) || TRAP_TEXT.test(name ?? '') || e instanceof WebAssembly.RuntimeError) fail(`wasm trap text reached the caller: ${name}: ${message}`);
       else if (name === 'CallbackFault' && !valid) stats.callbackErrors++;
-      // Known failure (reported): the pool hands a detached typed array to postMessage, which throws a
-      // DataCloneError instead of the TypeError / RangeError the sync API gives. Counted, asserted in
-      // fuzz.test.ts with it.fails.
-      else if (name === 'DataCloneError' && ctx.pool && !valid) stats.dataCloneErrors++;
       else if (name === 'AbortError' && argsWithAbortedSignal(args)) stats.aborts++;
       else if (e instanceof TypeError && name === 'TypeError') stats.typeErrors++;
       else if (e instanceof RangeError && name === 'RangeError') stats.rangeErrors++;
@@ -209,11 +203,10 @@ export function summaryLine(s: FuzzStats): string {
     String(s.typeErrors).padStart(6),
     String(s.rangeErrors).padStart(6),
     String(s.callbackErrors + s.aborts).padStart(5),
-    String(s.dataCloneErrors).padStart(5),
     String(s.acceptedCorruptions).padStart(5),
     String(s.skipped).padStart(4),
     String(s.unnamedMessages).padStart(5),
     `${(s.ms / 1000).toFixed(2)} s`.padStart(8),
   ].join(' ');
 }
-export const SUMMARY_HEADER = 'function                calls  valid  TypeE RangeE cb/ab clone  acc skip unnmd     time';
+export const SUMMARY_HEADER = 'function                calls  valid  TypeE RangeE cb/ab  acc skip unnmd     time';
