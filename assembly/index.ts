@@ -11,4 +11,5 @@ export { mixture_eval_f32, mixture_scratch_bytes } from './kernels/mixture';
 export { energy_distance_sum_f32 } from './kernels/energy';
 export { entropy_rows_f32, entropy_rows_f64, entropy_solve_f32, entropy_solve_f64 } from './kernels/entropy';
 export { softmax_rows_f32, softmax_exp_f32 } from './kernels/softmax';
-export { attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32, nonfinite_index_f32 } from './kernels/attention';
+export { attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32 } from './kernels/attention';
+export { nonfinite_index_f32, nonfinite_index_f64 } from './kernels/scan';

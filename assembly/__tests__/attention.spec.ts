@@ -1,7 +1,7 @@
 // Spec for kernels/attention.ts: cases whose answers are exact in f32 (equal scores give equal weights,
-// sums of small integers), plus masks, empty rows, segment means, the conv skip and the finiteness scan.
+// sums of small integers), plus masks, empty rows, segment means and the conv skip.
 import {
-  attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32, nonfinite_index_f32,
+  attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32,
 } from '../kernels/attention';
 
 const ARENA: i32 = 1 << 16;
@@ -89,19 +89,5 @@ describe('conv_skip_f32', () => {
     expect<f32>(at(OUT, 0)).toBe(0); // outside the row range: untouched
     expect<f32>(at(OUT, 1)).toBe(1 + 20);
     expect<f32>(at(OUT, 2)).toBe(10 + 3000);
-  });
-});
-
-describe('nonfinite_index_f32', () => {
-  it('finds the first ±∞ or NaN, in the vector body and in the tail', () => {
-    fill(Q, 40, 1);
-    expect<i32>(nonfinite_index_f32(arena + Q, 40)).toBe(-1);
-    store<f32>(arena + Q + 21 * 4, NaN);
-    store<f32>(arena + Q + 30 * 4, -Infinity);
-    expect<i32>(nonfinite_index_f32(arena + Q, 40)).toBe(21);
-    fill(Q, 40, 1);
-    store<f32>(arena + Q + 38 * 4, Infinity);
-    expect<i32>(nonfinite_index_f32(arena + Q, 40)).toBe(38);
-    expect<i32>(nonfinite_index_f32(arena + Q, 38)).toBe(-1);
   });
 });

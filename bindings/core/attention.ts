@@ -8,7 +8,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import { copyOut, type Scope } from '../wasm/memory.js';
-import { gemmScratchBytes, pinvAt, pinvScratchBytes, PINV_MAX_ITERATIONS } from './linalg.js';
+import { checkStagedFinite, gemmScratchBytes, pinvAt, pinvScratchBytes, PINV_MAX_ITERATIONS } from './linalg.js';
 import {
   checkF32,
   checkFinite,
@@ -329,12 +329,6 @@ export function nystromOutputAt(
 /** Finiteness of arrays on the host (JS loop): the standard RangeError naming the parameter and index. */
 export function checkAllFinite(fn: string, arrays: Array<[string, Float32Array]>): void {
   for (const [name, arr] of arrays) checkFinite(fn, name, arr);
-}
-
-/** RangeError naming the parameter and index when the staged copy at `ptr` of `arr` holds ±∞ or NaN. */
-function checkStagedFinite(inst: WasmInstance, fn: string, name: string, arr: Float32Array, ptr: number): void {
-  if (arr.length === 0) return;
-  if (inst.run(fn, (k) => k.nonfinite_index_f32(ptr, arr.length)) >= 0) checkFinite(fn, name, arr);
 }
 
 /**

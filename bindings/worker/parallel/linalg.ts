@@ -5,6 +5,7 @@
  */
 import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions } from '../../core/linalg.js';
 import { copyOut, type FloatArray } from '../../wasm/memory.js';
+import { checkFinite } from '../../core/validate.js';
 import type { WorkerPool } from '../pool.js';
 import { splitRange, type SplitTask } from '../split.js';
 
@@ -31,7 +32,7 @@ export async function parallelMatmul<T extends FloatArray>(
     const scope = host.mem.openScope();
     try {
       const scratchBytes = blocks.map(([, rows]) => gemmScratchBytes(host, p.f64, rows, k, n));
-      const ptrs = stageMatmul(scope, p, scratchBytes.reduce((x, y) => x + y, 0));
+      const ptrs = stageMatmul(host, scope, p, scratchBytes.reduce((x, y) => x + y, 0));
       const tasks: SplitTask[] = blocks.map(([i0, rows], w) => ({
         kind: 'gemm',
         plan: { m, k, n, transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, f64: p.f64 },
@@ -45,7 +46,11 @@ export async function parallelMatmul<T extends FloatArray>(
       scope.close();
     }
   }
-  // No shared memory: each worker gets its rows of op(A) (and of C when beta ≠ 0) by transfer.
+  // No shared memory: each worker gets its rows of op(A) (and of C when beta ≠ 0) by transfer. Check the
+  // whole arrays here, so an error names the caller's index, not one inside a worker's block.
+  checkFinite('matmul', 'a', a);
+  checkFinite('matmul', 'b', b);
+  if (p.out !== undefined && p.beta !== 0) checkFinite('matmul', 'opts.out', p.out);
   const slots = pool.pick(blocks.length);
   const Typed = (p.f64 ? Float64Array : Float32Array) as unknown as { new (n: number): T };
   const parts = await Promise.all(
