@@ -280,9 +280,9 @@ export async function run(): Promise<void> {
     ['temperatureForEntropy (relaxed)', () => gcRelaxed.temperatureForEntropy(z, ROWS, COLS, TARGET, { tol: TOL })],
     [`pool of 1 (${pool1.features.build})`, () => pool1.entropyNormalize(z, ROWS, COLS, TARGET, opts)],
     [`pool of 2 (${pool2.features.build})`, () => pool2.entropyNormalize(z, ROWS, COLS, TARGET, opts)],
-    ['exp alone: exp-entropy (plain)', probePlain.entropyExp],
-    ['exp alone: exp-entropy (relaxed)', probeRelaxed.entropyExp],
-    ['exp alone: inline/exp.ts (relaxed)', probeRelaxed.sharedExp],
+    ['exp alone: expNonPositiveF32x4 (plain)', probePlain.entropyExp],
+    ['exp alone: expNonPositiveF32x4 (relaxed)', probeRelaxed.entropyExp],
+    ['exp alone: expF32x4 (relaxed)', probeRelaxed.sharedExp],
   ];
   const samples = new Map<string, number[]>(impls.map(([name]) => [name, []]));
   try {
@@ -323,7 +323,7 @@ export async function run(): Promise<void> {
   const poolRatio = ratio(pool1Name, pool2Name);
   const kernelVsExp = (build: 'plain' | 'relaxed') => {
     const k = st(`gencore sync (${build})`).median;
-    const e = st(`exp alone: exp-entropy (${build})`).median;
+    const e = st(`exp alone: expNonPositiveF32x4 (${build})`).median;
     return exps / k / (probePlain.expsPerCall / e);
   };
   record.ratios = { vsJs, poolRatio, kernelVsExpPlain: kernelVsExp('plain'), kernelVsExpRelaxed: kernelVsExp('relaxed') };

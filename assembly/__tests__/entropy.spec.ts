@@ -1,8 +1,8 @@
-// Spec for kernels/entropy.ts and inline/exp-entropy.ts: small cases with exact answers (uniform rows,
+// Spec for kernels/entropy.ts and the exp it uses (expNonPositiveF32x4, inline/exp.ts): small cases with exact answers (uniform rows,
 // one-hot rows, clamps, invalid rows, tie counting across SIMD lanes and tails), a two-entry solve
 // checked against the closed-form entropy, and the f32 exp against the float64 exp on a grid.
 import { entropy_rows_f32, entropy_rows_f64, entropy_solve_f32, entropy_solve_f64 } from '../kernels/entropy';
-import { expNonPositiveF32x4 } from '../inline/exp-entropy';
+import { expNonPositiveF32x4 } from '../inline/exp';
 
 const ARENA_BYTES: i32 = 1 << 16;
 const arena = memory.data(ARENA_BYTES, 16);

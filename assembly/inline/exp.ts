@@ -64,29 +64,34 @@ import { maddF32x4 } from './madd';
 }
 
 /**
- * Lane-wise e^x for x ≤ 0 (the softmax case, x = s − max), cheaper than expF32x4: one power-of-two
- * scale, no overflow handling, and multiply-adds that the relaxed build fuses (so its last bits may
- * differ between builds, like every GEMM result). Same reduction and polynomial as expF32x4: relative
- * error ≤ 1e-6 where e^x is a normal f32; for x < −87.33 the result is 0 or a subnormal approximation,
- * −∞ gives 0, NaN gives NaN. Precondition: x ≤ 0 or NaN (positive x returns garbage, not e^x).
+ * Lane-wise e^x for x ≤ 0 (softmax and entropy weights, x = β(z − max)), cheaper than expF32x4: the same
+ * reduction and polynomial, minus what non-positive arguments never need — no overflow handling and one
+ * 2^k factor (k ∈ [−126, 0] after the clamp); k comes from a magic-number add. The polynomial's
+ * multiply-adds are fused in the relaxed build (last bits may differ between builds).
+ *
+ * Accuracy: relative error ≤ 1e-6 where e^x is a normal f32; x < −87.33654 (below the smallest normal,
+ * including −∞) gives exactly +0; NaN gives 0. Precondition: x ≤ 0 (positive x returns a wrong value).
  */
 // @ts-ignore: decorator
 @inline export function expNonPositiveF32x4(x: v128): v128 {
-  const xc = f32x4.pmax(x, f32x4.splat(-88.0));
-  const t = maddF32x4(xc, f32x4.splat(LOG2E_F32), f32x4.splat(ROUND_MAGIC_F32));
-  const k = f32x4.sub(t, f32x4.splat(ROUND_MAGIC_F32));
-  // (k + 127) << 23 straight from t's bits: k ∈ [−127, 0], and k = −127 gives the bits of 0.0.
-  const scale = i32x4.shl(i32x4.sub(t, i32x4.splat(0x4b400000 - 127)), 23);
+  const keep = f32x4.ge(x, f32x4.splat(EXP_F32_MIN_NORMAL_X));
+  // pmax (x < MIN ? MIN : x) is one instruction on x64; max's NaN and ±0 rules cost several.
+  const xc = f32x4.pmax(x, f32x4.splat(EXP_F32_MIN_NORMAL_X));
+  // k = round(x·log2 e) by the magic-number add: kBits = bits(1.5·2^23) + k.
+  const kBits = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E_F32)), f32x4.splat(ROUND_MAGIC_F32));
+  const k = f32x4.sub(kBits, f32x4.splat(ROUND_MAGIC_F32));
   const r = maddF32x4(k, f32x4.splat(-LN2_LO_F32), maddF32x4(k, f32x4.splat(-LN2_HI_F32), xc));
-  let p = f32x4.splat(<f32>(1.0 / 5040.0));
-  p = maddF32x4(p, r, f32x4.splat(<f32>(1.0 / 720.0)));
+  let p = maddF32x4(f32x4.splat(<f32>(1.0 / 5040.0)), r, f32x4.splat(<f32>(1.0 / 720.0)));
   p = maddF32x4(p, r, f32x4.splat(<f32>(1.0 / 120.0)));
   p = maddF32x4(p, r, f32x4.splat(<f32>(1.0 / 24.0)));
   p = maddF32x4(p, r, f32x4.splat(<f32>(1.0 / 6.0)));
   p = maddF32x4(p, r, f32x4.splat(<f32>0.5));
   p = maddF32x4(p, r, f32x4.splat(<f32>1.0));
   p = maddF32x4(p, r, f32x4.splat(<f32>1.0));
-  return f32x4.mul(p, scale);
+  // 2^k with k ∈ [−126, 0]: biased exponent k + 127 ∈ [1, 127], always normal. The magic's own bits
+  // (0x4B400000) have nine low zero bits, so they vanish in the shift by 23.
+  const scale = i32x4.shl(i32x4.add(kBits, i32x4.splat(127)), 23);
+  return v128.and(f32x4.mul(p, scale), keep);
 }
 
 /** e^r for r = x − k·ln 2, |r| ≤ ln2/2 + tiny: Cody–Waite reduction and the degree-7 Taylor polynomial. */

@@ -23,8 +23,8 @@
 // - Status codes: 0 Ok, 1 ClampedHigh, 2 ClampedLow, 3 Degenerate, 4 MaxIter, 5 Invalid.
 //
 // Precision: f64 rows use a float64 exp (inline/expf64x2) and f64x2 sums. f32 rows use an f32x4 exp for
-// non-positive arguments (inline/exp-entropy.ts: the method of inline/exp.ts without its overflow
-// handling, fused multiply-adds in the relaxed build; a few ulp) and sum the moments in f32x4 partial
+// non-positive arguments (expNonPositiveF32x4 in inline/exp.ts: no overflow handling, fused
+// multiply-adds in the relaxed build; a few ulp) and sum the moments in f32x4 partial
 // sums over blocks of 64 elements that are added into float64 totals. All three moments are sums of
 // same-signed terms, so each block sum carries ~1e-7 relative error and the float64 totals average them
 // out: H is within ~1e-7 nats of its float64 value at n = 50 000, enough for tol 1e-6. β for f32 rows is
@@ -32,7 +32,7 @@
 // The scalar solver logic runs in f64. One call solves a chunk of rows, one row at a time, so a row
 // (≤ 200 KB at 50 000 f32) stays in cache across its passes.
 
-import { expNonPositiveF32x4 } from '../inline/exp-entropy';
+import { expNonPositiveF32x4 } from '../inline/exp';
 import { expF64x2 } from '../inline/expf64x2';
 import { maddF32x4, maddF64x2 } from '../inline/madd';
 

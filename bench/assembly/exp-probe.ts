@@ -1,9 +1,9 @@
 // SIMD exp microbenchmarks (AssemblyScript, compiled by bench/entropy.ts at bench time, in the plain and
 // the relaxed build): e^(β·(x − max)) over a row in memory, summed so nothing is optimised away — the exp
-// throughput a moment pass could reach if it did nothing else. `expSumEntropy` uses the entropy kernel's
-// exp (assembly/inline/exp-entropy.ts), `expSumShared` the general one (assembly/inline/exp.ts).
-import { expF32x4 } from '../../assembly/inline/exp';
-import { expNonPositiveF32x4 } from '../../assembly/inline/exp-entropy';
+// throughput a moment pass could reach if it did nothing else. `expSumEntropy` uses the exp for non-positive
+// arguments that the entropy and softmax kernels use, `expSumShared` the general expF32x4 (both in
+// assembly/inline/exp.ts).
+import { expF32x4, expNonPositiveF32x4 } from '../../assembly/inline/exp';
 
 export function expSumEntropy(x: usize, n: i32, vmax: f32, beta: f32, reps: i32): f32 {
   const vm = f32x4.splat(vmax);
