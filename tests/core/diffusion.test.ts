@@ -39,6 +39,19 @@ beforeAll(async () => {
 const linear = noiseSchedule({ kind: 'linear' });
 
 // ---------------------------------------------------------------------------------------------------
+/** Mean Euclidean distance between the 3-D points of p and q in float64 (pairs i = j skipped when same). */
+function md(p: ArrayLike<number>, q: ArrayLike<number>, same: boolean): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < p.length / 3; i++)
+    for (let j = 0; j < q.length / 3; j++) {
+      if (same && i === j) continue;
+      s += Math.hypot(p[3 * i] - q[3 * j], p[3 * i + 1] - q[3 * j + 1], p[3 * i + 2] - q[3 * j + 2]);
+      n++;
+    }
+  return s / n;
+}
+
 describe('noiseSchedule (fixtures)', () => {
   for (const s of fx.schedules) {
     it(`${s.kind}, T = ${s.steps}`, () => {
@@ -326,17 +339,6 @@ describe('energy distance (fixtures, §10)', () => {
   it('matches a float64 reference on random sets (SIMD body and tails)', () => {
     const a = plain.randomNormal(1, 1, 3 * 23);
     const b = plain.randomNormal(1, 2, 3 * 18);
-    const md = (p: Float32Array, q: Float32Array, same: boolean) => {
-      let s = 0;
-      let n = 0;
-      for (let i = 0; i < p.length / 3; i++)
-        for (let j = 0; j < q.length / 3; j++) {
-          if (same && i === j) continue;
-          s += Math.hypot(p[3 * i] - q[3 * j], p[3 * i + 1] - q[3 * j + 1], p[3 * i + 2] - q[3 * j + 2]);
-          n++;
-        }
-      return s / n;
-    };
     const want = 2 * md(a, b, false) - md(a, a, true) - md(b, b, true);
     expect(Math.abs(plain.energyDistance(a, b, 3) - want)).toBeLessThan(1e-6);
     expect(Math.abs(plain.meanDistance(b, null, 3) - md(b, b, true))).toBeLessThan(1e-6);
@@ -348,17 +350,6 @@ describe('energy distance (fixtures, §10)', () => {
   it('huge and tiny finite inputs (beyond f32 squares, beyond f32 itself) give the scaled float64 answer', () => {
     const a = plain.randomNormal(2, 1, 3 * 9);
     const b = plain.randomNormal(2, 2, 3 * 7);
-    const md = (p: ArrayLike<number>, q: ArrayLike<number>, same: boolean) => {
-      let s = 0;
-      let n = 0;
-      for (let i = 0; i < p.length / 3; i++)
-        for (let j = 0; j < q.length / 3; j++) {
-          if (same && i === j) continue;
-          s += Math.hypot(p[3 * i] - q[3 * j], p[3 * i + 1] - q[3 * j + 1], p[3 * i + 2] - q[3 * j + 2]);
-          n++;
-        }
-      return s / n;
-    };
     const base = 2 * md(a, b, false) - md(a, a, true) - md(b, b, true);
     // Powers of two keep the f32 data exact, so the answers scale exactly; 1e30-ish as in the report.
     for (const e of [100, 1000, -100, -1000]) {
