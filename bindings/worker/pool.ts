@@ -8,7 +8,7 @@
 import * as Comlink from 'comlink';
 import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } from '../wasm/platform.js';
 import { chooseBuild, compileBuild, WasmInstance, type Features, type LoadOptions } from '../wasm/load.js';
-import type { FloatArray, WasmMemory } from '../wasm/memory.js';
+import type { FloatArray, TypedArray, WasmMemory } from '../wasm/memory.js';
 import { createApi, type Api } from '../core/api.js';
 import { AbortError, WorkerCrashedError } from '../core/errors.js';
 import { checkBool, checkInt, checkOptions } from '../core/validate.js';
@@ -182,10 +182,7 @@ export class WorkerPool {
         callbacks.push(Comlink.proxy(guarded));
         return { __gencoreCallback: callbacks.length - 1 } satisfies CallbackSlot;
       }
-      // A detached array (byteLength 0) cannot be posted; the sync API sees it as empty, and so does this.
-      if (ArrayBuffer.isView(v) && !(v instanceof DataView) && v.byteLength === 0) {
-        return new (v.constructor as new (n: number) => ArrayBufferView)(0);
-      }
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return staged.stage(v as TypedArray);
       if (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal) {
         signal = v;
         return { __gencoreSignal: true } satisfies SignalSlot;
@@ -201,14 +198,27 @@ export class WorkerPool {
       }
       return v;
     };
-    const wireArgs = args.map((a) => strip(a, 1));
-    if (signal?.aborted) throw new AbortError(`${method}: aborted`, { cause: signal.reason });
+    const staged = new StagedArgs(this.host);
+    let wireArgs: unknown[];
+    try {
+      wireArgs = Comlink.transfer(
+        args.map((a) => strip(a, 1)),
+        staged.transfers,
+      );
+    } catch (err) {
+      staged.release();
+      throw err;
+    }
+    if (signal?.aborted) {
+      staged.release();
+      throw new AbortError(`${method}: aborted`, { cause: signal.reason });
+    }
     const callId = this.nextCallId++;
     const onAbort = () => void slot.remote.abort(callId, String(signal?.reason ?? 'aborted')).catch(() => {});
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const reply = await this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
-      return fillOut(reply, outs[0]);
+      return ownResult(reply, outs[0]);
     } catch (err) {
       // A value that cannot cross to a worker (a symbol, a class instance with private state) is the
       // caller's error, named as the sync API would.
@@ -218,6 +228,7 @@ export class WorkerPool {
       throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      staged.release();
     }
   }
 
@@ -256,18 +267,90 @@ export class WorkerPool {
   }
 }
 
-/** Put the worker's copy of `opts.out` into the caller's own buffer, where the method returned it. */
-function fillOut({ result, outAt }: CallResult, out: unknown): unknown {
-  if (outAt === undefined || !ArrayBuffer.isView(out)) return result;
-  const dst = out as FloatArray;
-  if (outAt === '') {
-    dst.set(result as FloatArray);
-    return dst;
+const isShared = (buf: ArrayBufferLike): boolean => typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer;
+
+/**
+ * The typed-array arguments of one pool call, captured when the call is made: a caller may refill its
+ * arrays as soon as the call returns its promise. With a shared memory each array is copied into a block
+ * of it (a memcpy into pages already in use) and the worker gets a view on the block; otherwise into a
+ * fresh buffer that is transferred. Posting the caller's array itself would structured-clone it later, and
+ * cloning costs main-thread time far above a memcpy (Chromium: ~7 ms per MiB). Views on shared memory
+ * pass as they are (shared by design); an empty or detached array is sent as an empty one, as the sync
+ * API sees it.
+ */
+class StagedArgs {
+  /** Buffers to transfer with the call. */
+  readonly transfers: ArrayBuffer[] = [];
+  private blocks: number[] = [];
+
+  constructor(private readonly host?: WasmInstance) {}
+
+  stage(v: TypedArray): TypedArray {
+    if (isShared(v.buffer)) return v;
+    const Ctor = v.constructor as TypedArrayCtor;
+    if (this.host && v.byteLength > 0) {
+      const ptr = this.tryAlloc(v.byteLength);
+      if (ptr !== undefined) {
+        const view = new Ctor(this.host.mem.buffer, ptr, v.length);
+        view.set(v);
+        return view;
+      }
+    }
+    const copy = new Ctor(v.length);
+    if (v.byteLength > 0) copy.set(v);
+    this.transfers.push(copy.buffer as ArrayBuffer);
+    return copy;
   }
-  const record = result as Record<string, unknown>;
-  dst.set(record[outAt] as FloatArray);
-  return { ...record, [outAt]: dst };
+
+  /** A block of the shared memory, or undefined when it is full (the argument is then transferred). */
+  private tryAlloc(bytes: number): number | undefined {
+    try {
+      const ptr = this.host!.mem.alloc(bytes, 'pool argument');
+      this.blocks.push(ptr);
+      return ptr;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Free the shared blocks: only once the worker can no longer read them (its reply came, or it died). */
+  release(): void {
+    for (const ptr of this.blocks) this.host!.mem.free(ptr);
+    this.blocks = [];
+  }
 }
+
+type TypedArrayCtor = { new (n: number): TypedArray; new (buf: ArrayBufferLike, offset: number, length: number): TypedArray };
+
+/**
+ * The caller's result: the worker's copy of `opts.out` is put into the caller's own buffer where the
+ * method returned it, and any other array still on the shared memory (a staged argument the method
+ * returned) is copied out before the call's blocks are freed.
+ */
+function ownResult({ result, outAt }: CallResult, out: unknown): unknown {
+  const own = (v: unknown) => (ArrayBuffer.isView(v) && isShared(v.buffer) && !(v instanceof DataView) ? copyOf(v as TypedArray) : v);
+  if (outAt !== undefined && ArrayBuffer.isView(out)) {
+    const dst = out as FloatArray;
+    if (outAt === '') {
+      dst.set(result as FloatArray);
+      return dst;
+    }
+    const record = result as Record<string, unknown>;
+    dst.set(record[outAt] as FloatArray);
+    return { ...mapValues(record, own), [outAt]: dst };
+  }
+  if (isPlainObject(result)) return mapValues(result, own);
+  return own(result);
+}
+
+function copyOf(v: TypedArray): TypedArray {
+  const copy = new (v.constructor as TypedArrayCtor)(v.length);
+  copy.set(v);
+  return copy;
+}
+
+const mapValues = (record: Record<string, unknown>, fn: (v: unknown) => unknown): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(record).map(([key, v]) => [key, fn(v)]));
 
 /**
  * Start a pool of gencore workers with the same methods as `init()`'s result, each returning a Promise.
