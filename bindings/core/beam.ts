@@ -541,7 +541,7 @@ export function beamApi(inst: WasmInstance) {
 
     let src = logits;
     let mode = 3;
-    let selectSfx = sfx;
+    let selectSfx: 'f32' | 'f64' = sfx;
     if (transform || renormalize) {
       const width = constrained ? batch.allowedTokens!.length : rows * V;
       const scores = scope.alloc(8 * width, 'scores');

@@ -7,6 +7,7 @@
  */
 import { enableRelaxedSimd, readBinary } from './platform.js';
 import { WasmMemory } from './memory.js';
+import type { Kernels } from './kernels.js';
 import { KernelFaultError } from '../core/errors.js';
 
 export type Build = 'relaxed' | 'plain';
@@ -28,8 +29,7 @@ export interface LoadOptions {
   wasm?: URL | string | BufferSource;
 }
 
-/** Raw kernel exports: numbers in, numbers out (pointers are byte addresses). */
-export type Kernels = Record<string, (...args: number[]) => number>;
+export type { Kernels } from './kernels.js';
 
 // Minimal modules returning a v128 constant, and one that also runs f32x4.relaxed_madd.
 const SIMD_PROBE = 'AGFzbQEAAAABBQFgAAF7AwIBAAoWARQA/QwAAAAAAAAAAAAAAAAAAAAACw==';
