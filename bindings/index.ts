@@ -3,20 +3,20 @@
  * calling thread (`init`) and the same API off the main thread (`createPool`).
  */
 import { loadInstance, type Features, type LoadOptions } from './wasm/load.js';
-import { createApi, type Api } from './core/api.js';
+import { createApi, type Api } from './api.js';
 import type { WasmMemory } from './wasm/memory.js';
 
 export type { Features, LoadOptions } from './wasm/load.js';
-export type { Api } from './core/api.js';
-export type { MatmulOptions } from './core/linalg.js';
-export type { PinvOptions } from './core/linalg.js';
-export type { AttentionOptions, NystromOptions } from './core/attention.js';
-export type { RepetitionOptions, RepetitionResult, ArpResult, DecodeSpec, DecodeTransformOptions, TerminationStats, HighInflowResult } from './core/repetition.js';
-export { TokenTrie, SubstringConstraint, lcsLength, type TrieOptions, type TrieArrays, type BeamBatch, type BeamSearchOptions, type Hypothesis, type Scorer, type Transform, type TransformContext, type LcsLookaheadOptions } from './core/beam.js';
-export { noiseSchedule, timesteps, samplerPlan, gaussianMixture, type NoiseSchedule, type NoiseScheduleOptions, type ScheduleKind, type TimestepSpacing, type PrevTimestep, type Sampler, type Prediction, type PlanOptions, type SamplerPlan, type StepCoefficientOptions, type SampleOptions, type SingleStepOptions, type SingleStepResult, type Denoiser, type DiffusionProgress, type GaussianMixture, type GaussianMixtureOptions, type GaussianMixtureParams, type EstimateGammaOptions, type AnalyticGammaResult, type UdmDeterministicOptions, type UdmMaskingOptions, type UdmMaskStepOptions } from './core/diffusion.js';
-export { entropyInvariantScale, EntropyStatus, type EntropyStatusCode, type EntropyOptions, type EntropySolveOptions, type EntropyNormalizeOptions, type EntropyNormalizeResult, type TemperatureOptions, type TemperatureResult, type FilterOptions } from './core/entropy.js';
+export type { Api } from './api.js';
+export type { MatmulOptions } from './linalg/linalg.js';
+export type { PinvOptions } from './linalg/linalg.js';
+export type { AttentionOptions, NystromOptions } from './attention/attention.js';
+export type { RepetitionOptions, RepetitionResult, ArpResult, DecodeSpec, DecodeTransformOptions, TerminationStats, HighInflowResult } from './repetition/repetition.js';
+export { TokenTrie, SubstringConstraint, lcsLength, type TrieOptions, type TrieArrays, type BeamBatch, type BeamSearchOptions, type Hypothesis, type Scorer, type Transform, type TransformContext, type LcsLookaheadOptions } from './constrained/beam.js';
+export { noiseSchedule, timesteps, samplerPlan, gaussianMixture, type NoiseSchedule, type NoiseScheduleOptions, type ScheduleKind, type TimestepSpacing, type PrevTimestep, type Sampler, type Prediction, type PlanOptions, type SamplerPlan, type StepCoefficientOptions, type SampleOptions, type SingleStepOptions, type SingleStepResult, type Denoiser, type DiffusionProgress, type GaussianMixture, type GaussianMixtureOptions, type GaussianMixtureParams, type EstimateGammaOptions, type AnalyticGammaResult, type UdmDeterministicOptions, type UdmMaskingOptions, type UdmMaskStepOptions } from './diffusion/diffusion.js';
+export { entropyInvariantScale, EntropyStatus, type EntropyStatusCode, type EntropyOptions, type EntropySolveOptions, type EntropyNormalizeOptions, type EntropyNormalizeResult, type TemperatureOptions, type TemperatureResult, type FilterOptions } from './entropy/entropy.js';
 export type { FloatArray, TypedArray, WasmMemory } from './wasm/memory.js';
-export { AbortError, WorkerCrashedError, KernelFaultError, TimeoutError } from './core/errors.js';
+export { AbortError, WorkerCrashedError, KernelFaultError, TimeoutError } from './shared/errors.js';
 export { createPool, type Pool, type PoolOptions } from './worker/pool.js';
 
 /** The synchronous gencore API bound to one wasm instance in the calling thread. */

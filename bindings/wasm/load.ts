@@ -8,7 +8,7 @@
 import { enableRelaxedSimd, readBinary } from './platform.js';
 import { WasmMemory } from './memory.js';
 import type { Kernels } from './kernels.js';
-import { KernelFaultError } from '../core/errors.js';
+import { KernelFaultError } from '../shared/errors.js';
 
 export type Build = 'relaxed' | 'plain';
 

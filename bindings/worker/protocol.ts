@@ -41,7 +41,7 @@ export function transferablesOf(value: unknown, depth = 0, seen = new Set<ArrayB
 }
 
 import * as Comlink from 'comlink';
-import { AbortError, KernelFaultError, TimeoutError, WorkerCrashedError } from '../core/errors.js';
+import { AbortError, KernelFaultError, TimeoutError, WorkerCrashedError } from '../shared/errors.js';
 
 const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
   TypeError,

@@ -3,10 +3,10 @@
  * piece by pointer. A task is plain data (it crosses the worker boundary by structured clone).
  */
 import type { WasmInstance } from '../wasm/load.js';
-import { gemmRows, type MatmulPlan } from '../core/linalg.js';
+import { gemmRows, type MatmulPlan } from '../linalg/linalg.js';
 import type { FloatArray } from '../wasm/memory.js';
-import { runAttentionItems, runNystromItems, type AttentionDims, type AttentionPtrs, type NystromDims, type NystromStage, type NystromWorkspace, type RowItem } from '../core/attention.js';
-import { entropySolveRows, type EntropySolvePlan, type EntropySolvePtrs } from '../core/entropy.js';
+import { runAttentionItems, runNystromItems, type AttentionDims, type AttentionPtrs, type NystromDims, type NystromStage, type NystromWorkspace, type RowItem } from '../attention/attention.js';
+import { entropySolveRows, type EntropySolvePlan, type EntropySolvePtrs } from '../entropy/entropy.js';
 
 export type GemmTask = {
   kind: 'gemm';

@@ -6,8 +6,8 @@
 import * as Comlink from 'comlink';
 import { parentEndpoint } from '../wasm/platform.js';
 import { WasmInstance, type Build } from '../wasm/load.js';
-import { createApi, type Api } from '../core/api.js';
-import { AbortError } from '../core/errors.js';
+import { createApi, type Api } from '../api.js';
+import { AbortError } from '../shared/errors.js';
 import { isCallbackSlot, isPlainObject, isSignalSlot, transferablesOf } from './protocol.js';
 import { runSplitTask, type SplitTask } from './split.js';
 

@@ -13,7 +13,7 @@ import type { Gencore, Pool } from '../../bindings/index.js';
 import { FUNCTION_CASES, POOL_CALLS, SUMMARY_HEADER, SYNC_CALLS, createPool, fuzzFunction, init, makeContext, summaryLine, type FuzzStats } from './harness.js';
 import type { CaseContext } from './cases.js';
 import { Rng, seedFor } from './gen.js';
-import { trieFromBuffer } from '../../bindings/core/trie.js';
+import { trieFromBuffer } from '../../bindings/constrained/trie.js';
 
 interface PoolInternals {
   workerHeapsForTest(): Promise<number[]>;

@@ -1,0 +1,28 @@
+/**
+ * The synchronous gencore API: every module's functions bound to one wasm instance.
+ * Each module contributes `<module>Api(inst)`; add one line here per module.
+ */
+import type { WasmInstance } from './wasm/load.js';
+import { linalgApi } from './linalg/linalg.js';
+import { attentionApi } from './attention/attention.js';
+import { constrainedApi } from './constrained/beam.js';
+import { repetitionApi } from './repetition/repetition.js';
+import { diffusionApi } from './diffusion/diffusion.js';
+import { entropyApi } from './entropy/entropy.js';
+
+export function createApi(inst: WasmInstance) {
+  return {
+    ...linalgApi(inst),
+    ...attentionApi(inst),
+    ...constrainedApi(inst),
+    ...repetitionApi(inst),
+    ...diffusionApi(inst),
+    ...entropyApi(inst),
+  };
+}
+
+/**
+ * The methods of `init()`'s result (and, returning Promises, of a pool).
+ * @interface
+ */
+export type Api = ReturnType<typeof createApi>;

@@ -1,0 +1,69 @@
+/**
+ * Pool side of a parallel matmul: C is split into row blocks, one per worker. With a shared memory the
+ * operands are staged once by the pool's thread and workers get pointers; without one, each worker
+ * gets its rows of op(A) (and of C when beta ≠ 0) and all of op(B) by message.
+ */
+import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions } from './linalg.js';
+import { copyOut, type FloatArray } from '../wasm/memory.js';
+import { checkFinite } from '../shared/validate.js';
+import type { WorkerPool } from '../worker/pool.js';
+import { splitRange, type SplitTask } from '../worker/split.js';
+
+/** GEMMs below this many multiply-adds run whole in one worker: splitting would cost more than it saves. */
+const SPLIT_MIN_MACS = 64 * 64 * 64;
+/** Row blocks start on multiples of the micro-kernel height. */
+const ROW_GRANULE = 8;
+
+export async function parallelMatmul<T extends FloatArray>(
+  pool: WorkerPool,
+  a: T,
+  b: T,
+  m: number,
+  k: number,
+  n: number,
+  opts?: MatmulOptions<T>,
+): Promise<T> {
+  const p = planMatmul(a, b, m, k, n, opts);
+  const blocks = splitRange(m, pool.size, ROW_GRANULE);
+  if (blocks.length < 2 || m * k * n < SPLIT_MIN_MACS) return (await pool.call('matmul', [a, b, m, k, n, opts])) as T;
+  const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as new (buf: ArrayBufferLike, off: number, len: number) => T;
+  const host = pool.host;
+  if (host) {
+    const scope = host.mem.openScope();
+    try {
+      const scratchBytes = blocks.map(([, rows]) => gemmScratchBytes(host, p.f64, rows, k, n));
+      const ptrs = stageMatmul(host, scope, p, scratchBytes.reduce((x, y) => x + y, 0));
+      const tasks: SplitTask[] = blocks.map(([i0, rows], w) => ({
+        kind: 'gemm',
+        plan: { m, k, n, transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, f64: p.f64 },
+        ptrs: { ...ptrs, scratch: scope.alloc(scratchBytes[w], 'gemm scratch') },
+        i0,
+        rows,
+      }));
+      await pool.splitShared(tasks);
+      return copyOut(host.mem, ctor as never, ptrs.c, m * n, p.out) as T;
+    } finally {
+      scope.close();
+    }
+  }
+  // No shared memory: each worker gets its rows of op(A) (and of C when beta ≠ 0) by transfer. Check the
+  // whole arrays here, so an error names the caller's index, not one inside a worker's block.
+  checkFinite('matmul', 'a', a);
+  checkFinite('matmul', 'b', b);
+  if (p.out !== undefined && p.beta !== 0) checkFinite('matmul', 'opts.out', p.out);
+  const slots = pool.pick(blocks.length);
+  const Typed = (p.f64 ? Float64Array : Float32Array) as unknown as { new (n: number): T };
+  const parts = await Promise.all(
+    blocks.map(([i0, rows], w) => {
+      const aRows = new Typed(rows * k);
+      if (p.transA) for (let r = 0; r < k; r++) aRows.set(a.subarray(r * m + i0, r * m + i0 + rows), r * rows);
+      else aRows.set(a.subarray(i0 * k, (i0 + rows) * k));
+      const cRows = p.out && p.beta !== 0 ? (p.out.slice(i0 * n, (i0 + rows) * n) as T) : undefined;
+      const partOpts = { transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, out: cRows };
+      return pool.call('matmul', [aRows, b, rows, k, n, partOpts], slots[w]) as Promise<T>;
+    }),
+  );
+  const out = p.out ?? new Typed(m * n);
+  blocks.forEach(([i0], w) => out.set(parts[w], i0 * n));
+  return out;
+}
