@@ -1,28 +1,20 @@
 /**
- * The synchronous gencore API: every module's functions bound to one wasm instance.
- * Each module contributes `<module>Api(inst)`; add one line here per module.
+ * The synchronous gencore API: the methods of every capability in the registry, bound to one wasm
+ * instance.
  */
 import type { WasmInstance } from './wasm/load.js';
-import { linalgApi } from './linalg/linalg.js';
-import { attentionApi } from './attention/attention.js';
-import { constrainedApi } from './constrained/beam.js';
-import { repetitionApi } from './repetition/repetition.js';
-import { diffusionApi } from './diffusion/diffusion.js';
-import { entropyApi } from './entropy/entropy.js';
+import type { Capability } from './capability.js';
+import { CAPABILITIES } from './registry.js';
 
-export function createApi(inst: WasmInstance) {
-  return {
-    ...linalgApi(inst),
-    ...attentionApi(inst),
-    ...constrainedApi(inst),
-    ...repetitionApi(inst),
-    ...diffusionApi(inst),
-    ...entropyApi(inst),
-  };
-}
+type ApiOf<C> = C extends Capability<infer A> ? A : never;
+type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 /**
  * The methods of `init()`'s result (and, returning Promises, of a pool).
  * @interface
  */
-export type Api = ReturnType<typeof createApi>;
+export type Api = Intersection<ApiOf<(typeof CAPABILITIES)[number]>>;
+
+export function createApi(inst: WasmInstance): Api {
+  return Object.assign({}, ...CAPABILITIES.map((c) => c.api(inst))) as Api;
+}

@@ -18,6 +18,7 @@ import {
   stageAttention,
   type AttentionDims,
   type AttentionOptions,
+  type AttentionPtrs,
   type NystromDims,
   type NystromOptions,
   type NystromStage,
@@ -26,7 +27,22 @@ import {
 } from './attention.js';
 import { copyOut } from '../wasm/memory.js';
 import type { WorkerPool } from '../worker/pool.js';
-import { splitRange, type SplitTask } from '../worker/split.js';
+import { splitRange } from '../worker/split.js';
+
+/** Exact attention rows (docs/attention.md §4): items are [head, r0, rows]. */
+export type AttentionTask = { kind: 'attention'; dims: AttentionDims; ptrs: AttentionPtrs; items: RowItem[]; scratch: number };
+
+/** One stage of Nyström attention over heads / row blocks. */
+export type NystromTask = {
+  kind: 'nystrom';
+  stage: NystromStage;
+  dims: NystromDims;
+  ptrs: AttentionPtrs;
+  conv: number;
+  workspaces: NystromWorkspace[];
+  items: RowItem[];
+  scratch: number;
+};
 
 /** Calls below this many multiply-adds run whole in one worker: splitting would cost more than it saves. */
 const SPLIT_MIN_MACS = 1 << 22;
@@ -70,7 +86,7 @@ export async function parallelAttention(pool: WorkerPool, q: Float32Array, k: Fl
     try {
       const ptrs = stageAttention(host, scope, p, 'attention', groups.length * scratchBytes);
       const dims = attentionDims(p);
-      const tasks: SplitTask[] = groups.map((items) => ({ kind: 'attention', dims, ptrs, items, scratch: scope.alloc(scratchBytes, 'attention scratch') }));
+      const tasks: AttentionTask[] = groups.map((items) => ({ kind: 'attention', dims, ptrs, items, scratch: scope.alloc(scratchBytes, 'attention scratch') }));
       await pool.splitShared(tasks);
       return copyOut(host.mem, Float32Array, ptrs.out, len, p.out);
     } finally {
@@ -131,7 +147,7 @@ export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array
         : [];
       const dims: NystromDims = { ...attentionDims(p), m: p.m, iterations: p.iterations, exact: p.exact, kc: p.kc };
       const round = (stage: NystromStage, groups: RowItem[][]) =>
-        pool.splitShared(groups.map((items, w): SplitTask => ({ kind: 'nystrom', stage, dims, ptrs, conv, workspaces, items, scratch: scratch[w] })));
+        pool.splitShared(groups.map((items, w): NystromTask => ({ kind: 'nystrom', stage, dims, ptrs, conv, workspaces, items, scratch: scratch[w] })));
       if (!p.exact) {
         await round('prepare', headItems(heads, outputGroups.length));
         await round('values', rowItems(heads, p.m, outputGroups.length, 8));
@@ -165,8 +181,3 @@ export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array
   return out;
 }
 
-/** The pool methods this module splits (spread into pool.ts PARALLEL). */
-export const ATTENTION_PARALLEL = {
-  attention: parallelAttention,
-  nystromAttention: parallelNystromAttention,
-};

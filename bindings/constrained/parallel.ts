@@ -17,7 +17,7 @@ import { lcsLookahead } from './beam.js';
 import { SubstringConstraint, TokenTrie, makeSubstringConstraint, trieFromBuffer, type TrieOptions } from './trie.js';
 import type { WorkerPool } from '../worker/pool.js';
 
-async function parallelBeamSearch(pool: WorkerPool, scorer: Scorer, opts: BeamSearchOptions): Promise<Hypothesis[] | Hypothesis[][]> {
+export async function parallelBeamSearch(pool: WorkerPool, scorer: Scorer, opts: BeamSearchOptions): Promise<Hypothesis[] | Hypothesis[][]> {
   if (opts === null || typeof opts !== 'object') return (await pool.call('beamSearch', [scorer, opts])) as Hypothesis[];
   const wire: Record<string, unknown> = { ...opts };
   const c = opts.constraint;
@@ -32,7 +32,7 @@ async function parallelBeamSearch(pool: WorkerPool, scorer: Scorer, opts: BeamSe
   return (await pool.call('beamSearch', [scorer, wire])) as Hypothesis[] | Hypothesis[][];
 }
 
-async function parallelBuildTrie(pool: WorkerPool, sequences: Iterable<ArrayLike<number>>, opts?: TrieOptions): Promise<TokenTrie> {
+export async function parallelBuildTrie(pool: WorkerPool, sequences: Iterable<ArrayLike<number>>, opts?: TrieOptions): Promise<TokenTrie> {
   // A generator or other iterable cannot be cloned: materialise it as an array of arrays first.
   const seqs = Array.isArray(sequences) ? sequences : sequences !== null && typeof sequences === 'object' && Symbol.iterator in sequences ? [...sequences] : sequences;
   let bytes: ArrayBuffer;
@@ -46,12 +46,10 @@ async function parallelBuildTrie(pool: WorkerPool, sequences: Iterable<ArrayLike
   return trieFromBuffer(bytes, 'buildTrie');
 }
 
-/** The pool's versions of the constrained-decoding methods (registered in pool.ts's PARALLEL map). */
-export const CONSTRAINED_PARALLEL = {
-  beamSearch: parallelBeamSearch,
-  buildTrie: parallelBuildTrie,
-  loadTrie: async (_pool: WorkerPool, buffer: ArrayBuffer | ArrayBufferView) => trieFromBuffer(buffer, 'loadTrie'),
-  substringConstraint: async (_pool: WorkerPool, passages: ArrayLike<number>[], opts: { endToken: number }) => makeSubstringConstraint(passages, opts),
-  lcsLookahead: async (_pool: WorkerPool, trie: TokenTrie, question: ArrayLike<number>, opts?: LcsLookaheadOptions): Promise<Transform> =>
-    lcsLookahead(trie, question, opts),
-};
+// Constraints and transforms a pool hands out live on the caller's thread (a buffer-backed trie, a
+// substring constraint, a lookahead): nothing to send to a worker.
+export const poolLoadTrie = async (_pool: WorkerPool, buffer: ArrayBuffer | ArrayBufferView) => trieFromBuffer(buffer, 'loadTrie');
+export const poolSubstringConstraint = async (_pool: WorkerPool, passages: ArrayLike<number>[], opts: { endToken: number }) =>
+  makeSubstringConstraint(passages, opts);
+export const poolLcsLookahead = async (_pool: WorkerPool, trie: TokenTrie, question: ArrayLike<number>, opts?: LcsLookaheadOptions): Promise<Transform> =>
+  lcsLookahead(trie, question, opts);

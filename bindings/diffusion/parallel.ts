@@ -140,10 +140,3 @@ export async function parallelMixturePosterior(
   return (await pool.call('mixturePosterior', [wireDenoiser(mixture), x, t, shape])) as { mean: Float32Array; trCov: Float64Array };
 }
 
-/** Entries of the pool's PARALLEL map for this module. */
-export const DIFFUSION_PARALLEL = {
-  sample: parallelSample,
-  estimateAnalyticGamma: parallelEstimateAnalyticGamma,
-  mixtureDenoise: parallelMixtureDenoise,
-  mixturePosterior: parallelMixturePosterior,
-};

@@ -13,12 +13,23 @@ import {
   type EntropyNormalizeOptions,
   type EntropyNormalizeResult,
   type EntropySolvePlan,
+  type EntropySolvePtrs,
   type TemperatureOptions,
   type TemperatureResult,
 } from './entropy.js';
 import type { FloatArray } from '../wasm/memory.js';
 import type { WorkerPool } from '../worker/pool.js';
-import { splitRange, type SplitTask } from '../worker/split.js';
+import { splitRange } from '../worker/split.js';
+
+/** Rows [r0, r0 + rows) of an entropy solve, by pointer on the shared memory. */
+export type EntropySolveTask = {
+  kind: 'entropySolve';
+  plan: Pick<EntropySolvePlan, 'cols' | 'f64' | 'fromLogits' | 'tol' | 'maxIter' | 'method'>;
+  ptrs: EntropySolvePtrs;
+  r0: number;
+  rows: number;
+  scratch: number;
+};
 
 /** Calls below this many elements run whole in one worker: splitting would cost more than it saves. */
 const SPLIT_MIN_ELEMENTS = 1 << 15;
@@ -40,7 +51,7 @@ async function parallelSolve<T extends FloatArray>(
       const scratchBytes = entropyScratchBytes(p);
       const ptrs = stageEntropySolve(scope, p, scratchBytes * blocks.length);
       const plan = { cols: p.cols, f64: p.f64, fromLogits: p.fromLogits, tol: p.tol, maxIter: p.maxIter, method: p.method };
-      const tasks: SplitTask[] = blocks.map(([r0, rows]) => ({
+      const tasks: EntropySolveTask[] = blocks.map(([r0, rows]) => ({
         kind: 'entropySolve',
         plan,
         ptrs,
@@ -114,8 +125,3 @@ export async function parallelTemperatureForEntropy(
   return parallelSolve(pool, 'temperatureForEntropy', p, [logits, rows, cols, targetH, opts]) as Promise<TemperatureResult>;
 }
 
-/** The entropy module's entries of the pool's PARALLEL map. */
-export const ENTROPY_PARALLEL = {
-  entropyNormalize: parallelEntropyNormalize,
-  temperatureForEntropy: parallelTemperatureForEntropy,
-};

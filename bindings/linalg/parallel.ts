@@ -3,11 +3,20 @@
  * operands are staged once by the pool's thread and workers get pointers; without one, each worker
  * gets its rows of op(A) (and of C when beta ≠ 0) and all of op(B) by message.
  */
-import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions } from './linalg.js';
+import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions, type MatmulPlan } from './linalg.js';
 import { copyOut, type FloatArray } from '../wasm/memory.js';
 import { checkFinite } from '../shared/validate.js';
 import type { WorkerPool } from '../worker/pool.js';
-import { splitRange, type SplitTask } from '../worker/split.js';
+import { splitRange } from '../worker/split.js';
+
+/** Rows [i0, i0 + rows) of C, computed by pointer on the shared memory. */
+export type GemmTask = {
+  kind: 'gemm';
+  plan: Pick<MatmulPlan<FloatArray>, 'm' | 'k' | 'n' | 'transA' | 'transB' | 'alpha' | 'beta' | 'f64'>;
+  ptrs: { a: number; b: number; c: number; scratch: number };
+  i0: number;
+  rows: number;
+};
 
 /** GEMMs below this many multiply-adds run whole in one worker: splitting would cost more than it saves. */
 const SPLIT_MIN_MACS = 64 * 64 * 64;
@@ -33,7 +42,7 @@ export async function parallelMatmul<T extends FloatArray>(
     try {
       const scratchBytes = blocks.map(([, rows]) => gemmScratchBytes(host, p.f64, rows, k, n));
       const ptrs = stageMatmul(host, scope, p, scratchBytes.reduce((x, y) => x + y, 0));
-      const tasks: SplitTask[] = blocks.map(([i0, rows], w) => ({
+      const tasks: GemmTask[] = blocks.map(([i0, rows], w) => ({
         kind: 'gemm',
         plan: { m, k, n, transA: p.transA, transB: p.transB, alpha: p.alpha, beta: p.beta, f64: p.f64 },
         ptrs: { ...ptrs, scratch: scope.alloc(scratchBytes[w], 'gemm scratch') },

@@ -10,13 +10,9 @@ import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } fr
 import { chooseBuild, compileBuild, WasmInstance, type Features, type LoadOptions } from '../wasm/load.js';
 import type { FloatArray, TypedArray, WasmMemory } from '../wasm/memory.js';
 import { createApi, type Api } from '../api.js';
+import { CAPABILITIES } from '../registry.js';
 import { AbortError, WorkerCrashedError } from '../shared/errors.js';
 import { checkBool, checkInt, checkOptions } from '../shared/validate.js';
-import { parallelMatmul } from '../linalg/parallel.js';
-import { ATTENTION_PARALLEL } from '../attention/parallel.js';
-import { CONSTRAINED_PARALLEL } from '../constrained/parallel.js';
-import { DIFFUSION_PARALLEL } from '../diffusion/parallel.js';
-import { ENTROPY_PARALLEL } from '../entropy/parallel.js';
 import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
 import type { SplitTask } from './split.js';
 import type { CallResult, WorkerApi, WorkerConfig } from './worker.js';
@@ -85,17 +81,11 @@ export interface Slot {
   busy: number;
 }
 
-/**
- * Methods that split their work across workers (one file per module under parallel/); every other
- * method runs whole in the least busy worker.
- */
-const PARALLEL: { [K in keyof Api]?: (pool: WorkerPool, ...args: Parameters<Api[K]>) => Promise<Awaited<ReturnType<Api[K]>>> } = {
-  matmul: parallelMatmul,
-  ...ATTENTION_PARALLEL,
-  ...CONSTRAINED_PARALLEL,
-  ...DIFFUSION_PARALLEL,
-  ...ENTROPY_PARALLEL,
-};
+/** Every capability's pool splits, by method name; every other method runs whole in the least busy worker. */
+const PARALLEL: Record<string, (pool: WorkerPool, ...args: unknown[]) => Promise<unknown>> = Object.assign(
+  {},
+  ...CAPABILITIES.map((c) => c.parallel ?? {}),
+);
 
 export class WorkerPool {
   private slots: Slot[] = [];
@@ -379,7 +369,7 @@ export async function createPool(opts?: PoolOptions): Promise<Pool> {
   const methods = Object.keys(createApi(new WasmInstance(module, { ...features, sharedMemory: false })));
   const api: Record<string, unknown> = {};
   for (const name of methods) {
-    const parallel = PARALLEL[name as keyof Api] as ((p: WorkerPool, ...a: unknown[]) => Promise<unknown>) | undefined;
+    const parallel = PARALLEL[name];
     api[name] = parallel ? (...args: unknown[]) => parallel(pool, ...args) : (...args: unknown[]) => pool.call(name, args);
   }
   Object.defineProperties(api, {

@@ -9,7 +9,11 @@ import { WasmInstance, type Build } from '../wasm/load.js';
 import { createApi, type Api } from '../api.js';
 import { AbortError } from '../shared/errors.js';
 import { isCallbackSlot, isPlainObject, isSignalSlot, transferablesOf } from './protocol.js';
-import { runSplitTask, type SplitTask } from './split.js';
+import type { SplitTask } from './split.js';
+import { CAPABILITIES } from '../registry.js';
+
+/** Every capability's split-task runners, by task kind. */
+const TASKS: Record<string, (inst: WasmInstance, task: SplitTask) => void> = Object.assign({}, ...CAPABILITIES.map((c) => c.tasks ?? {}));
 
 export interface WorkerConfig {
   module: WebAssembly.Module;
@@ -90,7 +94,9 @@ const workerApi = {
   /** Run one piece of split work on the shared memory (pointers only). */
   splitTask(task: SplitTask): void {
     if (!sharedInstance) throw new Error('gencore worker: no shared memory');
-    runSplitTask(sharedInstance, task);
+    const run = TASKS[task.kind];
+    if (!run) throw new TypeError(`gencore worker: no split task ${task.kind}`);
+    run(sharedInstance, task);
   },
 
   /**

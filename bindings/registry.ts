@@ -1,0 +1,13 @@
+/**
+ * Every capability of gencore. Adding one: its folder (`bindings/<name>/index.ts` declaring it with
+ * `defineCapability`, kernels under `assembly/kernels/<name>/`, tests under `tests/<name>/`) and one
+ * line here.
+ */
+import { linalg } from './linalg/index.js';
+import { attention } from './attention/index.js';
+import { constrained } from './constrained/index.js';
+import { repetition } from './repetition/index.js';
+import { diffusion } from './diffusion/index.js';
+import { entropy } from './entropy/index.js';
+
+export const CAPABILITIES = [linalg, attention, constrained, repetition, diffusion, entropy] as const;
