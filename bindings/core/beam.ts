@@ -9,7 +9,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import type { Scope } from '../wasm/memory.js';
-import { awaitCallback, checkTimeoutMs } from './callbacks.js';
+import { awaitCallback, checkTimeoutMs, stepYielder } from './callbacks.js';
 import { throwIfAborted } from './errors.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOptions, checkSignal, show } from './validate.js';
 import { SubstringConstraint, TokenTrie, TOKEN_LIMIT, checkTokens, entryTokens, substringFromBuffer, trieApi, trieFromBuffer } from './trie.js';
@@ -376,6 +376,9 @@ export function beamApi(inst: WasmInstance) {
     throwIfAborted(signal, fn);
 
     const con = resolveConstraint(fn, o.constraint, E);
+    // The memory the constraint and each step's buffers live in; a reset while awaiting discards it.
+    const mem = inst.mem;
+    const between = stepYielder(fn, signal);
     try {
       const states: QueryState[] = [];
       for (let q = 0; q < Q; q++) states.push({ beams: [{ prefix: new Int32Array(0), logProb: 0, node: con.kind === 'none' ? -1 : 0, row: -1 }], pool: [] });
@@ -389,11 +392,13 @@ export function beamApi(inst: WasmInstance) {
         const rowsOf: Array<[q: number, beam: Beam]> = [];
         for (let q = 0; q < Q; q++) for (const b of states[q].beams) rowsOf.push([q, b]);
         if (rowsOf.length === 0) break;
-        throwIfAborted(signal, fn);
+        await between();
+        inst.checkNotResetSince(fn, mem);
         const batch = makeBatch(con, rowsOf, step);
         const rows = batch.rows;
         // Raced against the signal and the time limit: a scorer that never settles cannot hang the search.
         const raw = await awaitCallback(scorer(batch), { fn, what: 'the scorer', signal, timeoutMs });
+        inst.checkNotResetSince(fn, mem);
         throwIfAborted(signal, fn);
         if (!(raw instanceof Float32Array) && !(raw instanceof Float64Array)) {
           throw new TypeError(`${fn}: the scorer must return a Float32Array or Float64Array, got ${show(raw)}`);
@@ -549,6 +554,7 @@ export function beamApi(inst: WasmInstance) {
       if (transform) {
         const ctx: TransformContext = { ...batch, scores: inst.mem.f64(scores, width).slice(), vocabSize: V };
         const returned = await awaitCallback(transform(ctx), { fn, what: 'opts.transform', signal, timeoutMs });
+        inst.checkNotResetSince(fn, scope.mem);
         let next = ctx.scores;
         if (returned !== undefined) {
           if (!(returned instanceof Float64Array) || returned.length !== width) {

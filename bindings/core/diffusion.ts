@@ -12,7 +12,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import { copyOut, type FloatArray, type Scope } from '../wasm/memory.js';
-import { awaitCallback, checkTimeoutMs } from './callbacks.js';
+import { awaitCallback, checkTimeoutMs, stepYielder } from './callbacks.js';
 import { throwIfAborted } from './errors.js';
 import {
   checkBool,
@@ -1362,12 +1362,15 @@ export function diffusionApi(inst: WasmInstance) {
         const mix = mixture ? stageMixture(scope, mixture) : undefined;
         if (call.xT) inst.mem.f32(px, n).set(call.xT);
         else normalsInto(scope, key, STREAM.xT, first, n, px);
+        const between = stepYielder('sample', signal);
         for (let i = 0; i < steps; i++) {
-          throwIfAborted(signal, 'sample');
+          await between();
+          inst.checkNotResetSince('sample', scope.mem);
           const t = plan.timesteps[i];
           if (mix) runMixture(mixture!, mix, px, batch, t, pm, 0, 0);
           else {
             const res: unknown = await awaitCallback(denoiser!(inst.mem.f32(px, n).slice(), t, [batch, dim]), { fn: 'sample', what: 'the denoiser', signal, timeoutMs: call.timeoutMs });
+            inst.checkNotResetSince('sample', scope.mem);
             const m = checkCallbackResult('sample', 'the denoiser', res, n, t);
             throwIfAborted(signal, 'sample');
             inst.mem.f32(pm, n).set(m);
@@ -1384,6 +1387,7 @@ export function diffusionApi(inst: WasmInstance) {
           fusedStep(ptrs, batch, dim, c, coef, key, STREAM.step(i), first, thresholds);
           await report(onProgress, { step: i + 1, steps, t }, 'sample', signal);
         }
+        inst.checkNotResetSince('sample', scope.mem);
         return copyOut(inst.mem, Float32Array, px, n, call.out);
       } finally {
         scope.close();
@@ -1465,8 +1469,10 @@ export function diffusionApi(inst: WasmInstance) {
         const rngScratch = scope.alloc(inst.kernels.rng_scratch_bytes(), 'rng scratch');
         const g = new Float64Array(M);
         const h = new Float64Array(M);
+        const between = stepYielder(fn, signal);
         for (let idx = 0; idx < ts.length; idx++) {
-          throwIfAborted(signal, fn);
+          await between();
+          inst.checkNotResetSince(fn, scope.mem);
           const t = ts[idx];
           const ab = acp[t];
           const a = Math.sqrt(ab);
@@ -1481,6 +1487,7 @@ export function diffusionApi(inst: WasmInstance) {
             eps = inst.mem.f32(peps, n);
           } else {
             const r: unknown = await awaitCallback(denoiser!(inst.mem.f32(pxt, n).slice(), t, [M, dim]), { fn, what: 'the denoiser', signal, timeoutMs });
+            inst.checkNotResetSince(fn, scope.mem);
             eps = checkCallbackResult(fn, 'the denoiser', r, n, t);
           }
           const xv = inst.mem.f32(pxt, n);
@@ -1740,8 +1747,9 @@ export function diffusionApi(inst: WasmInstance) {
           return checkCallbackResult(fn, what, r, n, t);
         };
         const x = xT.slice();
-        throwIfAborted(signal, fn);
+        const between = stepYielder(fn, signal);
         for (let i = 0; i < ts.length; i++) {
+          await between();
           const t = ts[i];
           const s = i + 1 < ts.length ? ts[i + 1] : 0;
           const x0 = Float32Array.from(await call(predictX0, 'opts.predictX0', x, t));
@@ -1774,8 +1782,10 @@ export function diffusionApi(inst: WasmInstance) {
       const countMasked = () => tokens.reduce((s, v) => s + (v === maskId ? 1 : 0), 0);
       // Each step unmasks at least one position in every row that has any, so len steps suffice.
       const maxSteps = Math.ceil(len / perStep);
-      throwIfAborted(signal, fn);
+      throwIfAborted(signal, fn); // also when nothing is masked
+      const between = stepYielder(fn, signal);
       for (let k = 0; countMasked() > 0; k++) {
+        await between();
         const p: unknown = await awaitCallback(probs(tokens.slice(), [n, len]), { fn, what: 'opts.probs', signal, timeoutMs });
         if (!(p instanceof Float32Array) && !(p instanceof Float64Array)) throw new TypeError(`${fn}: opts.probs must return a Float32Array or Float64Array, got ${show(p)}`);
         if (p.length !== total) throw new RangeError(`${fn}: opts.probs returned ${p.length} values; expected n*len*vocab = ${total}`);
