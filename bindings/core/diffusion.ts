@@ -1084,17 +1084,28 @@ export function planSample(opts: SampleOptions): SampleCall {
 }
 
 /**
- * A power-of-two scale 2^e1·2^e2 that brings max |x| over the point sets into [1, 2), or undefined when the
- * data can go to the f32 distance kernel as it is. Squared coordinate differences accumulate in f32, so
- * max |x| ≥ 2^40 would overflow them (and Float64 values beyond 3.4e38 do not even round to f32) and
- * max |x| < 2^−40 would underflow them; a power of two scales every value and distance exactly (apart
- * from values far below the largest, whose distances are negligible next to it). Two factors because
- * 2^1074 (for the smallest subnormal) is not a float64.
+ * The precision of a distance call: float64 when any point set is a Float64Array (f32 values convert
+ * exactly), so Float64Array inputs keep float64 accuracy; otherwise the f32 kernel.
  */
-function distanceScale(arrays: FloatArray[]): [number, number] | undefined {
+type DistancePrecision = { ctor: typeof Float32Array | typeof Float64Array; kernel: 'energy_distance_sum_f32' | 'energy_distance_sum_f64'; limitExp: number };
+const F32_DISTANCES: DistancePrecision = { ctor: Float32Array, kernel: 'energy_distance_sum_f32', limitExp: 40 };
+// dim squares of differences up to 2^481 sum below 2^993 (dim < 2^31): far from f64 overflow and underflow.
+const F64_DISTANCES: DistancePrecision = { ctor: Float64Array, kernel: 'energy_distance_sum_f64', limitExp: 480 };
+const distancePrecision = (arrays: FloatArray[]): DistancePrecision =>
+  arrays.some((v) => v instanceof Float64Array) ? F64_DISTANCES : F32_DISTANCES;
+
+/**
+ * A power-of-two scale 2^e1·2^e2 that brings max |x| over the point sets into [1, 2), or undefined when the
+ * data can go to the distance kernel as it is. Squared coordinate differences accumulate in the kernel's
+ * precision, so max |x| ≥ 2^limitExp would overflow them (and Float64 values beyond 3.4e38 do not even
+ * round to f32) and max |x| < 2^−limitExp would underflow them; a power of two scales every value and
+ * distance exactly (apart from values far below the largest, whose distances are negligible next to it).
+ * Two factors because 2^1074 (for the smallest subnormal) is not a float64.
+ */
+function distanceScale(arrays: FloatArray[], limitExp: number): [number, number] | undefined {
   let max = 0;
   for (const v of arrays) for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
-  if (max === 0 || (max >= 2 ** -40 && max < 2 ** 40)) return undefined;
+  if (max === 0 || (max >= 2 ** -limitExp && max < 2 ** limitExp)) return undefined;
   let e = Math.floor(Math.log2(max));
   // log2 may round across an integer near powers of two; any e with max·2^−e in [0.5, 4) is fine.
   if (max * 2 ** -Math.trunc(e / 2) * 2 ** -(e - Math.trunc(e / 2)) >= 2) e += 1;
@@ -1102,17 +1113,17 @@ function distanceScale(arrays: FloatArray[]): [number, number] | undefined {
   return [2 ** -e1, 2 ** -(e - e1)];
 }
 
-/** `v` as f32, times `scale` (exact powers of two, applied in float64 before the one rounding). */
-function scaledF32(v: FloatArray, scale: [number, number] | undefined): Float32Array {
-  if (!scale) return v instanceof Float32Array ? v : Float32Array.from(v);
-  const out = new Float32Array(v.length);
+/** `v` in `ctor`'s precision, times `scale` (exact powers of two, applied in float64 before the one rounding). */
+function scaledPoints(v: FloatArray, ctor: DistancePrecision['ctor'], scale: [number, number] | undefined): FloatArray {
+  if (!scale) return v instanceof ctor ? v : ctor.from(v);
+  const out = new ctor(v.length);
   for (let i = 0; i < v.length; i++) out[i] = v[i] * scale[0] * scale[1];
   return out;
 }
 
-/** Rows × dim → dim × rows (column j = point j), as f32, times `scale`. */
-function transposedF32(v: FloatArray, rows: number, dim: number, scale: [number, number] | undefined): Float32Array {
-  const tr = new Float32Array(v.length);
+/** Rows × dim → dim × rows (column j = point j), in `ctor`'s precision, times `scale`. */
+function transposedPoints(v: FloatArray, rows: number, dim: number, ctor: DistancePrecision['ctor'], scale: [number, number] | undefined): FloatArray {
+  const tr = new ctor(v.length);
   const [s0, s1] = scale ?? [1, 1];
   for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) tr[c * rows + r] = v[r * dim + c] * s0 * s1;
   return tr;
@@ -1599,11 +1610,12 @@ export function diffusionApi(inst: WasmInstance) {
 
     /**
      * Energy distance between point sets (spec §10): 2·mean‖a_i − b_j‖ − mean_{i≠i′}‖a_i − a_i′‖ −
-     * mean_{j≠j′}‖b_j − b_j′‖, Euclidean, SIMD f32 distances summed in float64 (U-statistics: can be < 0).
+     * mean_{j≠j′}‖b_j − b_j′‖, Euclidean, summed in float64 (U-statistics: can be < 0). Distances are SIMD
+     * f32 for Float32Array inputs and SIMD float64 when `a` or `b` is a Float64Array.
      *
-     * @param a - rows of `dim` values (≥ 2 rows), Float32Array or Float64Array (rounded to f32). Data with
-     *   max |x| ≥ 2^40 or < 2^−40 is first scaled by a power of two (exact), so any finite input whose
-     *   distances fit in float64 gives a finite result.
+     * @param a - rows of `dim` values (≥ 2 rows), Float32Array or Float64Array. Data with max |x| ≥ 2^40 or
+     *   < 2^−40 (f32 distances; 2^±480 for float64) is first scaled by a power of two (exact), so any
+     *   finite input whose distances fit in float64 gives a finite result.
      * @param b - rows of `dim` values (≥ 2 rows).
      * @param opts.withinB - mean_{j≠j′}‖b_j − b_j′‖ when already known (one reference set compared with
      *   many samples: see meanDistance); skips the b·b pass.
@@ -1623,24 +1635,24 @@ export function diffusionApi(inst: WasmInstance) {
       if (nb < 2) throw new RangeError(`${fn}: b needs at least 2 rows, got ${nb}`);
       checkFinite(fn, 'a', a);
       checkFinite(fn, 'b', b);
-      const scale = distanceScale([a, b]);
+      const { ctor, kernel, limitExp } = distancePrecision([a, b]);
+      const scale = distanceScale([a, b], limitExp);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledF32(a, scale), 'a');
-        const pb = scope.copyIn(scaledF32(b, scale), 'b');
-        const paT = scope.copyIn(transposedF32(a, na, dim, scale), 'a transposed');
-        const pbT = scope.copyIn(transposedF32(b, nb, dim, scale), 'b transposed');
-        const k = inst.kernels;
-        const ab = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, 0));
-        const aa = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, paT, na, dim, 1));
-        const bbMean = withinB ?? unscale((2 * inst.run(fn, () => k.energy_distance_sum_f32(pb, 0, nb, pbT, nb, dim, 1))) / (nb * (nb - 1)), scale);
+        const pa = scope.copyIn(scaledPoints(a, ctor, scale), 'a');
+        const pb = scope.copyIn(scaledPoints(b, ctor, scale), 'b');
+        const paT = scope.copyIn(transposedPoints(a, na, dim, ctor, scale), 'a transposed');
+        const pbT = scope.copyIn(transposedPoints(b, nb, dim, ctor, scale), 'b transposed');
+        const ab = inst.run(fn, (k) => k[kernel](pa, 0, na, pbT, nb, dim, 0));
+        const aa = inst.run(fn, (k) => k[kernel](pa, 0, na, paT, na, dim, 1));
+        const bbMean = withinB ?? unscale((2 * inst.run(fn, (k) => k[kernel](pb, 0, nb, pbT, nb, dim, 1))) / (nb * (nb - 1)), scale);
         return unscale((2 * ab) / (na * nb), scale) - unscale((2 * aa) / (na * (na - 1)), scale) - bbMean;
       });
     },
 
     /**
      * Mean Euclidean distance mean_{i,j}‖a_i − b_j‖, or with `b` = null the within-set U-statistic
-     * mean_{i≠i′}‖a_i − a_i′‖ (SIMD f32 distances, float64 sums; power-of-two prescaling of very large or
-     * very small data as in energyDistance).
+     * mean_{i≠i′}‖a_i − a_i′‖ (SIMD f32 distances, float64 ones when an input is a Float64Array; float64
+     * sums; power-of-two prescaling of very large or very small data as in energyDistance).
      */
     meanDistance(a: FloatArray, b: FloatArray | null, dim: number): number {
       const fn = 'meanDistance';
@@ -1655,11 +1667,12 @@ export function diffusionApi(inst: WasmInstance) {
       if (b === null ? na < 2 : na < 1 || nb < 1) throw new RangeError(`${fn}: need ${b === null ? 'at least 2 rows in a' : 'at least 1 row in a and b'}`);
       checkFinite(fn, 'a', a);
       if (b) checkFinite(fn, 'b', b);
-      const scale = distanceScale(b ? [a, b] : [a]);
+      const { ctor, kernel, limitExp } = distancePrecision([a, other]);
+      const scale = distanceScale([a, other], limitExp);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledF32(a, scale), 'a');
-        const pbT = scope.copyIn(transposedF32(other, nb, dim, scale), 'b transposed');
-        const sum = inst.run(fn, (k) => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, b === null ? 1 : 0));
+        const pa = scope.copyIn(scaledPoints(a, ctor, scale), 'a');
+        const pbT = scope.copyIn(transposedPoints(other, nb, dim, ctor, scale), 'b transposed');
+        const sum = inst.run(fn, (k) => k[kernel](pa, 0, na, pbT, nb, dim, b === null ? 1 : 0));
         return unscale(b === null ? (2 * sum) / (na * (na - 1)) : sum / (na * nb), scale);
       });
     },

@@ -39,14 +39,15 @@ beforeAll(async () => {
 const linear = noiseSchedule({ kind: 'linear' });
 
 // ---------------------------------------------------------------------------------------------------
-/** Mean Euclidean distance between the 3-D points of p and q in float64 (pairs i = j skipped when same). */
-function md(p: ArrayLike<number>, q: ArrayLike<number>, same: boolean): number {
+/** Mean Euclidean distance between the points of p and q in float64 (pairs i = j skipped when same). */
+function md(p: ArrayLike<number>, q: ArrayLike<number>, same: boolean, dim = 3): number {
   let s = 0;
   let n = 0;
-  for (let i = 0; i < p.length / 3; i++)
-    for (let j = 0; j < q.length / 3; j++) {
+  for (let i = 0; i < p.length / dim; i++)
+    for (let j = 0; j < q.length / dim; j++) {
       if (same && i === j) continue;
-      s += Math.hypot(p[3 * i] - q[3 * j], p[3 * i + 1] - q[3 * j + 1], p[3 * i + 2] - q[3 * j + 2]);
+      // hypot: no overflow or underflow of the squares for data near the float64 limits
+      s += Math.hypot(...Array.from({ length: dim }, (_, c) => p[dim * i + c] - q[dim * j + c]));
       n++;
     }
   return s / n;
@@ -332,9 +333,28 @@ describe('energy distance (fixtures, §10)', () => {
     it(`case ${i}`, () => {
       const got = plain.energyDistance(Float32Array.from(c.a), Float32Array.from(c.b), c.dim);
       expect(Math.abs(got - c.expected)).toBeLessThanOrEqual(fx.energyDistance.tolerance.abs + fx.energyDistance.tolerance.rel * Math.abs(c.expected));
-      expect(plain.energyDistance(Float64Array.from(c.a), Float64Array.from(c.b), c.dim)).toBe(got);
+      const want64 = 2 * md(c.a, c.b, false, c.dim) - md(c.a, c.a, true, c.dim) - md(c.b, c.b, true, c.dim);
+      expect(Math.abs(plain.energyDistance(Float64Array.from(c.a), Float64Array.from(c.b), c.dim) - want64)).toBeLessThanOrEqual(1e-12 * md(c.a, c.b, false, c.dim));
     });
   }
+
+  it('Float64Array inputs keep float64 accuracy (≤ 1e-12 relative; 40 against 25 points in 3-D)', () => {
+    const a = Float64Array.from(plain.randomNormal(5, 1, 3 * 40), (v, i) => v * 0.1 + 1e-9 * i);
+    const b = Float64Array.from(plain.randomNormal(5, 2, 3 * 25), (v, i) => v * 0.1 + 0.01 - 1e-9 * i);
+    const ab = md(a, b, false);
+    const want = 2 * ab - md(a, a, true) - md(b, b, true);
+    for (const [, gcOf] of builds) {
+      const gc = gcOf();
+      // Measured as a share of the distances: the energy distance itself is a small difference of them.
+      expect(Math.abs(gc.energyDistance(a, b, 3) - want)).toBeLessThanOrEqual(1e-12 * ab);
+      expect(Math.abs(gc.energyDistance(a, b, 3, { withinB: md(b, b, true) }) - want)).toBeLessThanOrEqual(1e-12 * ab);
+      expect(rel(gc.meanDistance(a, b, 3), ab)).toBeLessThanOrEqual(1e-12);
+      expect(rel(gc.meanDistance(a, null, 3), md(a, a, true))).toBeLessThanOrEqual(1e-12);
+      // One Float64Array is enough: the Float32Array side converts exactly.
+      const b32 = Float32Array.from(b);
+      expect(rel(gc.meanDistance(a, b32, 3), md(a, b32, false))).toBeLessThanOrEqual(1e-12);
+    }
+  });
 
   it('matches a float64 reference on random sets (SIMD body and tails)', () => {
     const a = plain.randomNormal(1, 1, 3 * 23);
@@ -356,14 +376,14 @@ describe('energy distance (fixtures, §10)', () => {
       const s = 2 ** e;
       const a64 = Float64Array.from(a, (v) => v * s);
       const b64 = Float64Array.from(b, (v) => v * s);
-      const tol = 1e-6 * s;
+      const tol = 1e-12 * s * md(a, b, false);
       expect(Math.abs(plain.energyDistance(a64, b64, 3) - base * s), `2^${e}`).toBeLessThanOrEqual(tol);
       expect(Math.abs(plain.meanDistance(a64, b64, 3) - md(a64, b64, false)), `2^${e}`).toBeLessThanOrEqual(tol);
       expect(Math.abs(plain.meanDistance(b64, null, 3) - md(b64, b64, true)), `2^${e}`).toBeLessThanOrEqual(tol);
       expect(Math.abs(plain.energyDistance(a64, b64, 3, { withinB: md(b64, b64, true) }) - base * s), `2^${e}`).toBeLessThanOrEqual(tol);
       if (e === 100) {
-        // The same values as Float32Array (representable there) give the same answer.
-        expect(plain.energyDistance(Float32Array.from(a64), Float32Array.from(b64), 3)).toBe(plain.energyDistance(a64, b64, 3));
+        // The same values as Float32Array (representable there) go through the f32 kernel.
+        expect(Math.abs(plain.energyDistance(Float32Array.from(a64), Float32Array.from(b64), 3) - base * s)).toBeLessThanOrEqual(1e-6 * s);
       }
     }
     // Near 1e30, not a power of two: against the float64 reference directly.
@@ -372,8 +392,8 @@ describe('energy distance (fixtures, §10)', () => {
     const want = 2 * md(a30, b30, false) - md(a30, a30, true) - md(b30, b30, true);
     const got = plain.energyDistance(a30, b30, 3);
     expect(Number.isFinite(got)).toBe(true);
-    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * md(a30, b30, false));
-    expect(Math.abs(plain.meanDistance(a30, b30, 3) / md(a30, b30, false) - 1)).toBeLessThan(1e-6);
+    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-12 * md(a30, b30, false));
+    expect(Math.abs(plain.meanDistance(a30, b30, 3) / md(a30, b30, false) - 1)).toBeLessThan(1e-12);
   });
 });
 
