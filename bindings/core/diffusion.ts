@@ -34,6 +34,23 @@ import {
 // §2 Schedules
 // =====================================================================================================
 
+/** Longest schedule T: the timestep plans' exact integer arithmetic holds up to here. */
+const MAX_TRAINING_STEPS = 2 ** 24;
+
+/**
+ * Most values a JS array built from size arguments alone (no input array of that size exists yet) may
+ * hold: 2^29, i.e. 2 GiB of f32, more than a gc.sample batch can use (its two batch·dim f32 buffers
+ * share the 4 GiB wasm32 memory). Checked before allocating, so a huge size is a RangeError, not an
+ * out-of-memory kill.
+ */
+const MAX_VALUES = 2 ** 29;
+
+/** `count` (the product named `what`) is at most MAX_VALUES. */
+function checkValues(fn: string, what: string, count: number): number {
+  if (count > MAX_VALUES) throw new RangeError(`${fn}: ${what} = ${count} exceeds the limit of 2^29 values`);
+  return count;
+}
+
 export type ScheduleKind = 'linear' | 'scaled_linear' | 'cosine';
 
 export interface NoiseScheduleOptions {
@@ -62,7 +79,7 @@ export interface NoiseSchedule {
  * @param opts.kind - `'linear'`, `'scaled_linear'` (the Stable Diffusion values by default) or `'cosine'`
  *   (arXiv 2102.09672, β capped at 0.999; takes no betaStart / betaEnd).
  * @returns `{ kind, steps, betas, alphas, alphasCumprod }`, Float64Arrays of length T.
- * @throws RangeError unless T is an integer ≥ 1 and 0 < betaStart, betaEnd < 1, or for betaStart /
+ * @throws RangeError unless T is an integer in [1, 2^24] and 0 < betaStart, betaEnd < 1, or for betaStart /
  *   betaEnd with `'cosine'`; TypeError for a wrong kind of value.
  */
 export function noiseSchedule(opts: NoiseScheduleOptions): Required<NoiseSchedule> {
@@ -70,7 +87,7 @@ export function noiseSchedule(opts: NoiseScheduleOptions): Required<NoiseSchedul
   const o = checkOptions(fn, opts);
   if (opts === undefined) throw new TypeError(`${fn}: opts must be an object with a kind, got undefined`);
   const kind = checkEnum(fn, 'opts.kind', o.kind, ['linear', 'scaled_linear', 'cosine'] as const);
-  const T = o.steps === undefined ? 1000 : checkInt(fn, 'opts.steps', o.steps, 1);
+  const T = o.steps === undefined ? 1000 : checkInt(fn, 'opts.steps', o.steps, 1, MAX_TRAINING_STEPS);
   const betas = new Float64Array(T);
   if (kind === 'cosine') {
     if (o.betaStart !== undefined || o.betaEnd !== undefined) {
@@ -112,6 +129,7 @@ function checkSchedule(fn: string, name: string, s: unknown): Float64Array {
   const acp = (s as NoiseSchedule).alphasCumprod;
   if (!(acp instanceof Float64Array)) throw new TypeError(`${fn}: ${name}.alphasCumprod must be a Float64Array, got ${show(acp)}`);
   if (acp.length < 1) throw new RangeError(`${fn}: ${name}.alphasCumprod is empty`);
+  if (acp.length > MAX_TRAINING_STEPS) throw new RangeError(`${fn}: ${name}.alphasCumprod has ${acp.length} steps; at most 2^24 are supported`);
   for (let t = 0; t < acp.length; t++) {
     const v = acp[t];
     if (!(v > 0 && v <= 1)) throw new RangeError(`${fn}: ${name}.alphasCumprod[${t}] is ${v}; values must be in (0, 1]`);
@@ -152,11 +170,16 @@ function roundHalfEvenRatio(p: number, q: number): number {
  */
 export function timesteps(T: number, n: number, spacing: TimestepSpacing = 'leading', stepsOffset = 0): Int32Array {
   const fn = 'timesteps';
-  checkInt(fn, 'T', T, 1, 2 ** 24);
+  checkInt(fn, 'T', T, 1, MAX_TRAINING_STEPS);
   checkInt(fn, 'n', n, 1);
   if (n > T) throw new RangeError(`${fn}: n must be in [1, T = ${T}], got ${n}`);
   checkEnum(fn, 'spacing', spacing, ['leading', 'trailing', 'linspace'] as const);
   checkInt(fn, 'stepsOffset', stepsOffset, 0);
+  return spacedTimesteps(fn, 'stepsOffset', T, n, spacing, stepsOffset);
+}
+
+/** The plan of `timesteps` for checked arguments; errors name `fn` and its offset parameter `offsetName`. */
+function spacedTimesteps(fn: string, offsetName: string, T: number, n: number, spacing: TimestepSpacing, stepsOffset: number): Int32Array {
   const out = new Int32Array(n);
   const stride = Math.floor(T / n);
   for (let i = 0; i < n; i++) {
@@ -164,7 +187,7 @@ export function timesteps(T: number, n: number, spacing: TimestepSpacing = 'lead
     else if (spacing === 'trailing') out[i] = roundHalfEvenRatio(T * (n - i), n) - 1;
     else out[i] = n === 1 ? 0 : roundHalfEvenRatio((T - 1) * (n - 1 - i), n - 1);
   }
-  if (out[0] > T - 1) throw new RangeError(`${fn}: the first timestep ${out[0]} exceeds T − 1 = ${T - 1} (stepsOffset ${stepsOffset})`);
+  if (out[0] > T - 1) throw new RangeError(`${fn}: the first timestep ${out[0]} exceeds T − 1 = ${T - 1} (${offsetName} ${stepsOffset})`);
   return out;
 }
 
@@ -371,7 +394,7 @@ function checkSteps(fn: string, T: number, o: Partial<PlanOptions>): Int32Array 
   }
   const n = checkInt(fn, 'opts.steps', o.steps, 1);
   if (n > T) throw new RangeError(`${fn}: opts.steps = ${n} exceeds the schedule length T = ${T}`);
-  return timesteps(T, n, spacing, offset);
+  return spacedTimesteps(fn, 'opts.stepsOffset', T, n, spacing, offset);
 }
 
 /** σ̄² per training step from `sigmaBar2` or `gamma` (both clipped). */
@@ -740,7 +763,7 @@ export function gaussianMixture(opts: GaussianMixtureOptions): GaussianMixture {
   const sample = (n: number, seed: number | bigint): Float32Array => {
     const what = `${fn}.sample`;
     checkInt(what, 'n', n);
-    checkProduct(what, 'n*dim', n, dim);
+    checkValues(what, 'n*dim', n * dim);
     const [k0, k1] = seedKey(what, 'seed', seed);
     const cum = new Float64Array(K);
     let acc = 0;
@@ -771,6 +794,7 @@ export function gaussianMixture(opts: GaussianMixtureOptions): GaussianMixture {
       const what = `${fn}.sigmaBar2`;
       const s = checkOptions(what, so);
       const M = s.samples === undefined ? 20000 : checkInt(what, 'opts.samples', s.samples, 1);
+      checkValues(what, 'opts.samples*dim', M * dim);
       const seed = s.seed === undefined ? 0 : s.seed;
       const [k0, k1] = seedKey(what, 'opts.seed', seed);
       const T = acp.length;
@@ -1791,7 +1815,7 @@ export function diffusionApi(inst: WasmInstance) {
       if (o.tokens !== undefined) {
         tokens = checkTyped(fn, 'opts.tokens', o.tokens, Int32Array, n * len, 'n*len').slice();
         for (let i = 0; i < tokens.length; i++) if (tokens[i] < 0 || tokens[i] >= vocab) throw new RangeError(`${fn}: opts.tokens[${i}] = ${tokens[i]} is outside [0, vocab = ${vocab})`);
-      } else tokens = new Int32Array(n * len).fill(maskId);
+      } else tokens = new Int32Array(checkValues(fn, 'opts.n*opts.len', n * len)).fill(maskId);
       const countMasked = () => tokens.reduce((s, v) => s + (v === maskId ? 1 : 0), 0);
       // Each step unmasks at least one position in every row that has any, so len steps suffice.
       const maxSteps = Math.ceil(len / perStep);

@@ -882,3 +882,31 @@ describe('UDM (§6)', () => {
     expect(() => plain.udmMaskStep(tokens, probs, { n: 1, len: 4, vocab: 3, maskId: 2 })).toThrow(TypeError);
   });
 });
+
+describe('size parameters are bounded before anything is allocated, and errors name the caller’s parameter', () => {
+  it('noiseSchedule steps: at most 2^24 (what timestep plans take), checked before allocating', () => {
+    expect(() => noiseSchedule({ kind: 'linear', steps: 2 ** 31 - 1 })).toThrow(/^noiseSchedule: opts\.steps must be an integer in \[1, 16777216\], got 2147483647$/);
+    expect(() => noiseSchedule({ kind: 'cosine', steps: 2 ** 24 + 1 })).toThrow(/^noiseSchedule: opts\.steps/);
+    expect(noiseSchedule({ kind: 'linear', steps: 2 ** 24 }).alphasCumprod.length).toBe(2 ** 24);
+  });
+
+  it('a custom schedule longer than 2^24 and a bad stepsOffset are refused naming sample’s own options', async () => {
+    const long = { alphasCumprod: new Float64Array(2 ** 24 + 1).fill(0.5) };
+    const opts = { sampler: 'ddim' as const, shape: [2, 2] as [number, number], seed: 1, denoiser: (x: Float32Array) => x };
+    await expect(plain.sample({ ...opts, schedule: long, steps: 10 })).rejects.toThrow(/^sample: opts\.schedule\.alphasCumprod has 16777217 steps/);
+    expect(() => samplerPlan({ schedule: long, steps: 10 })).toThrow(/^samplerPlan: opts\.schedule\.alphasCumprod/);
+    await expect(plain.sample({ ...opts, schedule: linear, steps: 10, stepsOffset: 995 })).rejects.toThrow(/^sample: the first timestep \d+ exceeds T − 1 = 999 \(opts\.stepsOffset 995\)$/);
+    expect(() => timesteps(1000, 10, 'leading', 995)).toThrow(/^timesteps: .*\(stepsOffset 995\)$/);
+    expect(plain.memory.bytesInUse).toBe(0);
+  });
+
+  it('arrays built from sizes alone: gaussianMixture sample / sigmaBar2 and sampleUDM masking tokens (≤ 2^29 values)', async () => {
+    const mix = gaussianMixture({ means: [0, 0], stds: [1] });
+    expect(() => mix.sample(2 ** 29, 1)).toThrow(/^gaussianMixture\.sample: n\*dim = 1073741824 exceeds the limit of 2\^29 values$/);
+    expect(() => mix.sigmaBar2({ samples: 2 ** 29 })).toThrow(/^gaussianMixture\.sigmaBar2: opts\.samples\*dim = 1073741824 exceeds/);
+    let calls = 0;
+    const udm = plain.sampleUDM({ kind: 'masking', n: 2 ** 15, len: 24_576, vocab: 2, maskId: 0, seed: 1, probs: () => (calls++, new Float32Array(0)) });
+    await expect(udm).rejects.toThrow(/^sampleUDM: opts\.n\*opts\.len = 805306368 exceeds the limit of 2\^29 values$/);
+    expect(calls).toBe(0);
+  });
+});
