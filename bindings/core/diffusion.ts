@@ -38,10 +38,10 @@ import {
 const MAX_TRAINING_STEPS = 2 ** 24;
 
 /**
- * Most values a JS array built from size arguments alone (no input array of that size exists yet) may
- * hold: 2^29, i.e. 2 GiB of f32, more than a gc.sample batch can use (its two batch·dim f32 buffers
- * share the 4 GiB wasm32 memory). Checked before allocating, so a huge size is a RangeError, not an
- * out-of-memory kill.
+ * Most values an array built from size arguments alone (no input array of that size exists yet) may
+ * hold: 2^29, i.e. 2 GiB of f32, at least what a gc.sample batch can use (its two batch·dim f32 buffers
+ * share the 4 GiB wasm32 memory). Checked before allocating, so a huge size is a RangeError naming the
+ * parameter, not an out-of-memory kill.
  */
 const MAX_VALUES = 2 ** 29;
 
@@ -1086,6 +1086,7 @@ export function planSample(opts: SampleOptions): SampleCall {
   if (opts === undefined) throw new TypeError(`${fn}: opts must be an object, got undefined`);
   if (o.sampler === undefined) throw new TypeError(`${fn}: opts.sampler is required ('ddpm', 'ddim', 'analytic-ddpm' or 'analytic-ddim')`);
   const [batch, dim] = checkShape(fn, o.shape);
+  checkValues(fn, 'opts.shape batch*dim', batch * dim);
   const resolved = resolvePlan(fn, opts);
   const key = seedKey(fn, 'opts.seed', o.seed);
   const mixture = mixtureParamsOf(o.denoiser);

@@ -890,11 +890,12 @@ describe('size parameters are bounded before anything is allocated, and errors n
     expect(noiseSchedule({ kind: 'linear', steps: 2 ** 24 }).alphasCumprod.length).toBe(2 ** 24);
   });
 
-  it('a custom schedule longer than 2^24 and a bad stepsOffset are refused naming sample’s own options', async () => {
+  it('a custom schedule longer than 2^24, a huge shape and a bad stepsOffset are refused naming sample’s own options', async () => {
     const long = { alphasCumprod: new Float64Array(2 ** 24 + 1).fill(0.5) };
     const opts = { sampler: 'ddim' as const, shape: [2, 2] as [number, number], seed: 1, denoiser: (x: Float32Array) => x };
     await expect(plain.sample({ ...opts, schedule: long, steps: 10 })).rejects.toThrow(/^sample: opts\.schedule\.alphasCumprod has 16777217 steps/);
     expect(() => samplerPlan({ schedule: long, steps: 10 })).toThrow(/^samplerPlan: opts\.schedule\.alphasCumprod/);
+    await expect(plain.sample({ ...opts, schedule: linear, steps: 10, shape: [40_000, 40_000] })).rejects.toThrow(/^sample: opts\.shape batch\*dim = 1600000000 exceeds the limit of 2\^29 values$/);
     await expect(plain.sample({ ...opts, schedule: linear, steps: 10, stepsOffset: 995 })).rejects.toThrow(/^sample: the first timestep \d+ exceeds T − 1 = 999 \(opts\.stepsOffset 995\)$/);
     expect(() => timesteps(1000, 10, 'leading', 995)).toThrow(/^timesteps: .*\(stepsOffset 995\)$/);
     expect(plain.memory.bytesInUse).toBe(0);
