@@ -74,7 +74,10 @@ export interface BeamSearchOptions {
   vocabSize?: number;
   /** Rewrites the step's scores before renormalization and selection (e.g. `gc.lcsLookahead`). */
   transform?: Transform;
-  /** Cancels the search: checked between steps and raced against every pending callback (→ `AbortError`). */
+  /**
+   * Cancels the search: checked between steps and raced against every pending callback (→ `AbortError`);
+   * with a signal the loop lets the event loop run at least every 8 ms, so a timer or message can abort it.
+   */
   signal?: AbortSignal;
   /**
    * Milliseconds (finite, > 0) each scorer or transform call may take to settle; a call still pending

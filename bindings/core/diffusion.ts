@@ -1369,8 +1369,10 @@ export function diffusionApi(inst: WasmInstance) {
      * x_T: `opts.xT` or normals of stream 0; step i calls `denoiser(x, τ_i, [batch, dim])` (awaited when
      * async) and draws z from stream i + 1. Between steps the AbortSignal is checked (AbortError) and
      * `onProgress` is called; a pending denoiser or reporter is raced against the signal (an abort rejects
-     * at once), and a denoiser call not settled within `opts.timeoutMs` rejects with a TimeoutError.
-     * Memory is freed on success, error, timeout and abort.
+     * at once), and a denoiser call not settled within `opts.timeoutMs` rejects with a TimeoutError. With
+     * a signal, the loop lets the event loop run at least every 8 ms, so an abort from a timer or a message
+     * is seen within a step even when the denoiser runs in wasm. Memory is freed on success, error, timeout
+     * and abort; a kernel fault that resets the instance while the loop awaits rejects with KernelFaultError.
      *
      * @returns a Promise of the batch·dim samples (`opts.out` when given).
      * @throws (rejects) RangeError for steps > T, η < 0, a denoiser result of the wrong length or with
