@@ -8,7 +8,7 @@ export { beam_row_stats_f32, beam_row_stats_f64, beam_gather_f32, beam_gather_f6
 export { rng_words, rng_normal_f32, rng_scratch_bytes } from './kernels/diffusion/rng';
 export { diffusion_step_f32, diffusion_step_rows_f32, diffusion_scratch_bytes } from './kernels/diffusion/diffusion';
 export { mixture_eval_f32, mixture_scratch_bytes } from './kernels/diffusion/mixture';
-export { energy_distance_sum_f32 } from './kernels/diffusion/energy';
+export { energy_distance_sum_f32, energy_distance_sum_f64 } from './kernels/diffusion/energy';
 export { entropy_rows_f32, entropy_rows_f64, entropy_solve_f32, entropy_solve_f64 } from './kernels/entropy/entropy';
 export { softmax_rows_f32, softmax_exp_f32 } from './kernels/attention/softmax';
 export { attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32 } from './kernels/attention/attention';

@@ -9,7 +9,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import type { Scope } from '../wasm/memory.js';
-import { awaitCallback, checkTimeoutMs } from '../shared/callbacks.js';
+import { awaitCallback, checkTimeoutMs, stepYielder } from '../shared/callbacks.js';
 import { throwIfAborted } from '../shared/errors.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOptions, checkSignal, show } from '../shared/validate.js';
 import { SubstringConstraint, TokenTrie, TOKEN_LIMIT, checkTokens, entryTokens, substringFromBuffer, trieApi, trieFromBuffer } from './trie.js';
@@ -74,7 +74,10 @@ export interface BeamSearchOptions {
   vocabSize?: number;
   /** Rewrites the step's scores before renormalization and selection (e.g. `gc.lcsLookahead`). */
   transform?: Transform;
-  /** Cancels the search: checked between steps and raced against every pending callback (→ `AbortError`). */
+  /**
+   * Cancels the search: checked between steps and raced against every pending callback (→ `AbortError`);
+   * with a signal the loop lets the event loop run at least every 8 ms, so a timer or message can abort it.
+   */
   signal?: AbortSignal;
   /**
    * Milliseconds (finite, > 0) each scorer or transform call may take to settle; a call still pending
@@ -376,6 +379,9 @@ export function beamApi(inst: WasmInstance) {
     throwIfAborted(signal, fn);
 
     const con = resolveConstraint(fn, o.constraint, E);
+    // The memory the constraint and each step's buffers live in; a reset while awaiting discards it.
+    const mem = inst.mem;
+    const between = stepYielder(fn, signal);
     try {
       const states: QueryState[] = [];
       for (let q = 0; q < Q; q++) states.push({ beams: [{ prefix: new Int32Array(0), logProb: 0, node: con.kind === 'none' ? -1 : 0, row: -1 }], pool: [] });
@@ -389,11 +395,13 @@ export function beamApi(inst: WasmInstance) {
         const rowsOf: Array<[q: number, beam: Beam]> = [];
         for (let q = 0; q < Q; q++) for (const b of states[q].beams) rowsOf.push([q, b]);
         if (rowsOf.length === 0) break;
-        throwIfAborted(signal, fn);
+        await between();
+        inst.checkNotResetSince(fn, mem);
         const batch = makeBatch(con, rowsOf, step);
         const rows = batch.rows;
         // Raced against the signal and the time limit: a scorer that never settles cannot hang the search.
         const raw = await awaitCallback(scorer(batch), { fn, what: 'the scorer', signal, timeoutMs });
+        inst.checkNotResetSince(fn, mem);
         throwIfAborted(signal, fn);
         if (!(raw instanceof Float32Array) && !(raw instanceof Float64Array)) {
           throw new TypeError(`${fn}: the scorer must return a Float32Array or Float64Array, got ${show(raw)}`);
@@ -549,6 +557,7 @@ export function beamApi(inst: WasmInstance) {
       if (transform) {
         const ctx: TransformContext = { ...batch, scores: inst.mem.f64(scores, width).slice(), vocabSize: V };
         const returned = await awaitCallback(transform(ctx), { fn, what: 'opts.transform', signal, timeoutMs });
+        inst.checkNotResetSince(fn, scope.mem);
         let next = ctx.scores;
         if (returned !== undefined) {
           if (!(returned instanceof Float64Array) || returned.length !== width) {

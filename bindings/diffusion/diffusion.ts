@@ -12,7 +12,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import { copyOut, type FloatArray, type Scope } from '../wasm/memory.js';
-import { awaitCallback, checkTimeoutMs } from '../shared/callbacks.js';
+import { awaitCallback, checkTimeoutMs, stepYielder } from '../shared/callbacks.js';
 import { throwIfAborted } from '../shared/errors.js';
 import {
   checkBool,
@@ -33,6 +33,23 @@ import {
 // =====================================================================================================
 // §2 Schedules
 // =====================================================================================================
+
+/** Longest schedule T: the timestep plans' exact integer arithmetic holds up to here. */
+const MAX_TRAINING_STEPS = 2 ** 24;
+
+/**
+ * Most values an array built from size arguments alone (no input array of that size exists yet) may
+ * hold: 2^29, i.e. 2 GiB of f32, at least what a gc.sample batch can use (its two batch·dim f32 buffers
+ * share the 4 GiB wasm32 memory). Checked before allocating, so a huge size is a RangeError naming the
+ * parameter, not an out-of-memory kill.
+ */
+const MAX_VALUES = 2 ** 29;
+
+/** `count` (the product named `what`) is at most MAX_VALUES. */
+function checkValues(fn: string, what: string, count: number): number {
+  if (count > MAX_VALUES) throw new RangeError(`${fn}: ${what} = ${count} exceeds the limit of 2^29 values`);
+  return count;
+}
 
 export type ScheduleKind = 'linear' | 'scaled_linear' | 'cosine';
 
@@ -62,7 +79,7 @@ export interface NoiseSchedule {
  * @param opts.kind - `'linear'`, `'scaled_linear'` (the Stable Diffusion values by default) or `'cosine'`
  *   (arXiv 2102.09672, β capped at 0.999; takes no betaStart / betaEnd).
  * @returns `{ kind, steps, betas, alphas, alphasCumprod }`, Float64Arrays of length T.
- * @throws RangeError unless T is an integer ≥ 1 and 0 < betaStart, betaEnd < 1, or for betaStart /
+ * @throws RangeError unless T is an integer in [1, 2^24] and 0 < betaStart, betaEnd < 1, or for betaStart /
  *   betaEnd with `'cosine'`; TypeError for a wrong kind of value.
  */
 export function noiseSchedule(opts: NoiseScheduleOptions): Required<NoiseSchedule> {
@@ -70,7 +87,7 @@ export function noiseSchedule(opts: NoiseScheduleOptions): Required<NoiseSchedul
   const o = checkOptions(fn, opts);
   if (opts === undefined) throw new TypeError(`${fn}: opts must be an object with a kind, got undefined`);
   const kind = checkEnum(fn, 'opts.kind', o.kind, ['linear', 'scaled_linear', 'cosine'] as const);
-  const T = o.steps === undefined ? 1000 : checkInt(fn, 'opts.steps', o.steps, 1);
+  const T = o.steps === undefined ? 1000 : checkInt(fn, 'opts.steps', o.steps, 1, MAX_TRAINING_STEPS);
   const betas = new Float64Array(T);
   if (kind === 'cosine') {
     if (o.betaStart !== undefined || o.betaEnd !== undefined) {
@@ -112,6 +129,7 @@ function checkSchedule(fn: string, name: string, s: unknown): Float64Array {
   const acp = (s as NoiseSchedule).alphasCumprod;
   if (!(acp instanceof Float64Array)) throw new TypeError(`${fn}: ${name}.alphasCumprod must be a Float64Array, got ${show(acp)}`);
   if (acp.length < 1) throw new RangeError(`${fn}: ${name}.alphasCumprod is empty`);
+  if (acp.length > MAX_TRAINING_STEPS) throw new RangeError(`${fn}: ${name}.alphasCumprod has ${acp.length} steps; at most 2^24 are supported`);
   for (let t = 0; t < acp.length; t++) {
     const v = acp[t];
     if (!(v > 0 && v <= 1)) throw new RangeError(`${fn}: ${name}.alphasCumprod[${t}] is ${v}; values must be in (0, 1]`);
@@ -152,11 +170,16 @@ function roundHalfEvenRatio(p: number, q: number): number {
  */
 export function timesteps(T: number, n: number, spacing: TimestepSpacing = 'leading', stepsOffset = 0): Int32Array {
   const fn = 'timesteps';
-  checkInt(fn, 'T', T, 1, 2 ** 24);
+  checkInt(fn, 'T', T, 1, MAX_TRAINING_STEPS);
   checkInt(fn, 'n', n, 1);
   if (n > T) throw new RangeError(`${fn}: n must be in [1, T = ${T}], got ${n}`);
   checkEnum(fn, 'spacing', spacing, ['leading', 'trailing', 'linspace'] as const);
   checkInt(fn, 'stepsOffset', stepsOffset, 0);
+  return spacedTimesteps(fn, 'stepsOffset', T, n, spacing, stepsOffset);
+}
+
+/** The plan of `timesteps` for checked arguments; errors name `fn` and its offset parameter `offsetName`. */
+function spacedTimesteps(fn: string, offsetName: string, T: number, n: number, spacing: TimestepSpacing, stepsOffset: number): Int32Array {
   const out = new Int32Array(n);
   const stride = Math.floor(T / n);
   for (let i = 0; i < n; i++) {
@@ -164,7 +187,7 @@ export function timesteps(T: number, n: number, spacing: TimestepSpacing = 'lead
     else if (spacing === 'trailing') out[i] = roundHalfEvenRatio(T * (n - i), n) - 1;
     else out[i] = n === 1 ? 0 : roundHalfEvenRatio((T - 1) * (n - 1 - i), n - 1);
   }
-  if (out[0] > T - 1) throw new RangeError(`${fn}: the first timestep ${out[0]} exceeds T − 1 = ${T - 1} (stepsOffset ${stepsOffset})`);
+  if (out[0] > T - 1) throw new RangeError(`${fn}: the first timestep ${out[0]} exceeds T − 1 = ${T - 1} (${offsetName} ${stepsOffset})`);
   return out;
 }
 
@@ -371,7 +394,7 @@ function checkSteps(fn: string, T: number, o: Partial<PlanOptions>): Int32Array 
   }
   const n = checkInt(fn, 'opts.steps', o.steps, 1);
   if (n > T) throw new RangeError(`${fn}: opts.steps = ${n} exceeds the schedule length T = ${T}`);
-  return timesteps(T, n, spacing, offset);
+  return spacedTimesteps(fn, 'opts.stepsOffset', T, n, spacing, offset);
 }
 
 /** σ̄² per training step from `sigmaBar2` or `gamma` (both clipped). */
@@ -740,7 +763,7 @@ export function gaussianMixture(opts: GaussianMixtureOptions): GaussianMixture {
   const sample = (n: number, seed: number | bigint): Float32Array => {
     const what = `${fn}.sample`;
     checkInt(what, 'n', n);
-    checkProduct(what, 'n*dim', n, dim);
+    checkValues(what, 'n*dim', n * dim);
     const [k0, k1] = seedKey(what, 'seed', seed);
     const cum = new Float64Array(K);
     let acc = 0;
@@ -771,6 +794,7 @@ export function gaussianMixture(opts: GaussianMixtureOptions): GaussianMixture {
       const what = `${fn}.sigmaBar2`;
       const s = checkOptions(what, so);
       const M = s.samples === undefined ? 20000 : checkInt(what, 'opts.samples', s.samples, 1);
+      checkValues(what, 'opts.samples*dim', M * dim);
       const seed = s.seed === undefined ? 0 : s.seed;
       const [k0, k1] = seedKey(what, 'opts.seed', seed);
       const T = acp.length;
@@ -1062,6 +1086,7 @@ export function planSample(opts: SampleOptions): SampleCall {
   if (opts === undefined) throw new TypeError(`${fn}: opts must be an object, got undefined`);
   if (o.sampler === undefined) throw new TypeError(`${fn}: opts.sampler is required ('ddpm', 'ddim', 'analytic-ddpm' or 'analytic-ddim')`);
   const [batch, dim] = checkShape(fn, o.shape);
+  checkValues(fn, 'opts.shape batch*dim', batch * dim);
   const resolved = resolvePlan(fn, opts);
   const key = seedKey(fn, 'opts.seed', o.seed);
   const mixture = mixtureParamsOf(o.denoiser);
@@ -1084,17 +1109,28 @@ export function planSample(opts: SampleOptions): SampleCall {
 }
 
 /**
- * A power-of-two scale 2^e1·2^e2 that brings max |x| over the point sets into [1, 2), or undefined when the
- * data can go to the f32 distance kernel as it is. Squared coordinate differences accumulate in f32, so
- * max |x| ≥ 2^40 would overflow them (and Float64 values beyond 3.4e38 do not even round to f32) and
- * max |x| < 2^−40 would underflow them; a power of two scales every value and distance exactly (apart
- * from values far below the largest, whose distances are negligible next to it). Two factors because
- * 2^1074 (for the smallest subnormal) is not a float64.
+ * The precision of a distance call: float64 when any point set is a Float64Array (f32 values convert
+ * exactly), so Float64Array inputs keep float64 accuracy; otherwise the f32 kernel.
  */
-function distanceScale(arrays: FloatArray[]): [number, number] | undefined {
+type DistancePrecision = { ctor: typeof Float32Array | typeof Float64Array; kernel: 'energy_distance_sum_f32' | 'energy_distance_sum_f64'; limitExp: number };
+const F32_DISTANCES: DistancePrecision = { ctor: Float32Array, kernel: 'energy_distance_sum_f32', limitExp: 40 };
+// dim squares of differences up to 2^481 sum below 2^993 (dim < 2^31): far from f64 overflow and underflow.
+const F64_DISTANCES: DistancePrecision = { ctor: Float64Array, kernel: 'energy_distance_sum_f64', limitExp: 480 };
+const distancePrecision = (arrays: FloatArray[]): DistancePrecision =>
+  arrays.some((v) => v instanceof Float64Array) ? F64_DISTANCES : F32_DISTANCES;
+
+/**
+ * A power-of-two scale 2^e1·2^e2 that brings max |x| over the point sets into [1, 2), or undefined when the
+ * data can go to the distance kernel as it is. Squared coordinate differences accumulate in the kernel's
+ * precision, so max |x| ≥ 2^limitExp would overflow them (and Float64 values beyond 3.4e38 do not even
+ * round to f32) and max |x| < 2^−limitExp would underflow them; a power of two scales every value and
+ * distance exactly (apart from values far below the largest, whose distances are negligible next to it).
+ * Two factors because 2^1074 (for the smallest subnormal) is not a float64.
+ */
+function distanceScale(arrays: FloatArray[], limitExp: number): [number, number] | undefined {
   let max = 0;
   for (const v of arrays) for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
-  if (max === 0 || (max >= 2 ** -40 && max < 2 ** 40)) return undefined;
+  if (max === 0 || (max >= 2 ** -limitExp && max < 2 ** limitExp)) return undefined;
   let e = Math.floor(Math.log2(max));
   // log2 may round across an integer near powers of two; any e with max·2^−e in [0.5, 4) is fine.
   if (max * 2 ** -Math.trunc(e / 2) * 2 ** -(e - Math.trunc(e / 2)) >= 2) e += 1;
@@ -1102,17 +1138,17 @@ function distanceScale(arrays: FloatArray[]): [number, number] | undefined {
   return [2 ** -e1, 2 ** -(e - e1)];
 }
 
-/** `v` as f32, times `scale` (exact powers of two, applied in float64 before the one rounding). */
-function scaledF32(v: FloatArray, scale: [number, number] | undefined): Float32Array {
-  if (!scale) return v instanceof Float32Array ? v : Float32Array.from(v);
-  const out = new Float32Array(v.length);
+/** `v` in `ctor`'s precision, times `scale` (exact powers of two, applied in float64 before the one rounding). */
+function scaledPoints(v: FloatArray, ctor: DistancePrecision['ctor'], scale: [number, number] | undefined): FloatArray {
+  if (!scale) return v instanceof ctor ? v : ctor.from(v);
+  const out = new ctor(v.length);
   for (let i = 0; i < v.length; i++) out[i] = v[i] * scale[0] * scale[1];
   return out;
 }
 
-/** Rows × dim → dim × rows (column j = point j), as f32, times `scale`. */
-function transposedF32(v: FloatArray, rows: number, dim: number, scale: [number, number] | undefined): Float32Array {
-  const tr = new Float32Array(v.length);
+/** Rows × dim → dim × rows (column j = point j), in `ctor`'s precision, times `scale`. */
+function transposedPoints(v: FloatArray, rows: number, dim: number, ctor: DistancePrecision['ctor'], scale: [number, number] | undefined): FloatArray {
+  const tr = new ctor(v.length);
   const [s0, s1] = scale ?? [1, 1];
   for (let r = 0; r < rows; r++) for (let c = 0; c < dim; c++) tr[c * rows + r] = v[r * dim + c] * s0 * s1;
   return tr;
@@ -1333,8 +1369,10 @@ export function diffusionApi(inst: WasmInstance) {
      * x_T: `opts.xT` or normals of stream 0; step i calls `denoiser(x, τ_i, [batch, dim])` (awaited when
      * async) and draws z from stream i + 1. Between steps the AbortSignal is checked (AbortError) and
      * `onProgress` is called; a pending denoiser or reporter is raced against the signal (an abort rejects
-     * at once), and a denoiser call not settled within `opts.timeoutMs` rejects with a TimeoutError.
-     * Memory is freed on success, error, timeout and abort.
+     * at once), and a denoiser call not settled within `opts.timeoutMs` rejects with a TimeoutError. With
+     * a signal, the loop lets the event loop run at least every 8 ms, so an abort from a timer or a message
+     * is seen within a step even when the denoiser runs in wasm. Memory is freed on success, error, timeout
+     * and abort; a kernel fault that resets the instance while the loop awaits rejects with KernelFaultError.
      *
      * @returns a Promise of the batch·dim samples (`opts.out` when given).
      * @throws (rejects) RangeError for steps > T, η < 0, a denoiser result of the wrong length or with
@@ -1362,12 +1400,15 @@ export function diffusionApi(inst: WasmInstance) {
         const mix = mixture ? stageMixture(scope, mixture) : undefined;
         if (call.xT) inst.mem.f32(px, n).set(call.xT);
         else normalsInto(scope, key, STREAM.xT, first, n, px);
+        const between = stepYielder('sample', signal);
         for (let i = 0; i < steps; i++) {
-          throwIfAborted(signal, 'sample');
+          await between();
+          inst.checkNotResetSince('sample', scope.mem);
           const t = plan.timesteps[i];
           if (mix) runMixture(mixture!, mix, px, batch, t, pm, 0, 0);
           else {
             const res: unknown = await awaitCallback(denoiser!(inst.mem.f32(px, n).slice(), t, [batch, dim]), { fn: 'sample', what: 'the denoiser', signal, timeoutMs: call.timeoutMs });
+            inst.checkNotResetSince('sample', scope.mem);
             const m = checkCallbackResult('sample', 'the denoiser', res, n, t);
             throwIfAborted(signal, 'sample');
             inst.mem.f32(pm, n).set(m);
@@ -1384,6 +1425,7 @@ export function diffusionApi(inst: WasmInstance) {
           fusedStep(ptrs, batch, dim, c, coef, key, STREAM.step(i), first, thresholds);
           await report(onProgress, { step: i + 1, steps, t }, 'sample', signal);
         }
+        inst.checkNotResetSince('sample', scope.mem);
         return copyOut(inst.mem, Float32Array, px, n, call.out);
       } finally {
         scope.close();
@@ -1465,8 +1507,10 @@ export function diffusionApi(inst: WasmInstance) {
         const rngScratch = scope.alloc(inst.kernels.rng_scratch_bytes(), 'rng scratch');
         const g = new Float64Array(M);
         const h = new Float64Array(M);
+        const between = stepYielder(fn, signal);
         for (let idx = 0; idx < ts.length; idx++) {
-          throwIfAborted(signal, fn);
+          await between();
+          inst.checkNotResetSince(fn, scope.mem);
           const t = ts[idx];
           const ab = acp[t];
           const a = Math.sqrt(ab);
@@ -1481,6 +1525,7 @@ export function diffusionApi(inst: WasmInstance) {
             eps = inst.mem.f32(peps, n);
           } else {
             const r: unknown = await awaitCallback(denoiser!(inst.mem.f32(pxt, n).slice(), t, [M, dim]), { fn, what: 'the denoiser', signal, timeoutMs });
+            inst.checkNotResetSince(fn, scope.mem);
             eps = checkCallbackResult(fn, 'the denoiser', r, n, t);
           }
           const xv = inst.mem.f32(pxt, n);
@@ -1592,11 +1637,12 @@ export function diffusionApi(inst: WasmInstance) {
 
     /**
      * Energy distance between point sets (spec §10): 2·mean‖a_i − b_j‖ − mean_{i≠i′}‖a_i − a_i′‖ −
-     * mean_{j≠j′}‖b_j − b_j′‖, Euclidean, SIMD f32 distances summed in float64 (U-statistics: can be < 0).
+     * mean_{j≠j′}‖b_j − b_j′‖, Euclidean, summed in float64 (U-statistics: can be < 0). Distances are SIMD
+     * f32 for Float32Array inputs and SIMD float64 when `a` or `b` is a Float64Array.
      *
-     * @param a - rows of `dim` values (≥ 2 rows), Float32Array or Float64Array (rounded to f32). Data with
-     *   max |x| ≥ 2^40 or < 2^−40 is first scaled by a power of two (exact), so any finite input whose
-     *   distances fit in float64 gives a finite result.
+     * @param a - rows of `dim` values (≥ 2 rows), Float32Array or Float64Array. Data with max |x| ≥ 2^40 or
+     *   < 2^−40 (f32 distances; 2^±480 for float64) is first scaled by a power of two (exact), so any
+     *   finite input whose distances fit in float64 gives a finite result.
      * @param b - rows of `dim` values (≥ 2 rows).
      * @param opts.withinB - mean_{j≠j′}‖b_j − b_j′‖ when already known (one reference set compared with
      *   many samples: see meanDistance); skips the b·b pass.
@@ -1616,24 +1662,24 @@ export function diffusionApi(inst: WasmInstance) {
       if (nb < 2) throw new RangeError(`${fn}: b needs at least 2 rows, got ${nb}`);
       checkFinite(fn, 'a', a);
       checkFinite(fn, 'b', b);
-      const scale = distanceScale([a, b]);
+      const { ctor, kernel, limitExp } = distancePrecision([a, b]);
+      const scale = distanceScale([a, b], limitExp);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledF32(a, scale), 'a');
-        const pb = scope.copyIn(scaledF32(b, scale), 'b');
-        const paT = scope.copyIn(transposedF32(a, na, dim, scale), 'a transposed');
-        const pbT = scope.copyIn(transposedF32(b, nb, dim, scale), 'b transposed');
-        const k = inst.kernels;
-        const ab = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, 0));
-        const aa = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, paT, na, dim, 1));
-        const bbMean = withinB ?? unscale((2 * inst.run(fn, () => k.energy_distance_sum_f32(pb, 0, nb, pbT, nb, dim, 1))) / (nb * (nb - 1)), scale);
+        const pa = scope.copyIn(scaledPoints(a, ctor, scale), 'a');
+        const pb = scope.copyIn(scaledPoints(b, ctor, scale), 'b');
+        const paT = scope.copyIn(transposedPoints(a, na, dim, ctor, scale), 'a transposed');
+        const pbT = scope.copyIn(transposedPoints(b, nb, dim, ctor, scale), 'b transposed');
+        const ab = inst.run(fn, (k) => k[kernel](pa, 0, na, pbT, nb, dim, 0));
+        const aa = inst.run(fn, (k) => k[kernel](pa, 0, na, paT, na, dim, 1));
+        const bbMean = withinB ?? unscale((2 * inst.run(fn, (k) => k[kernel](pb, 0, nb, pbT, nb, dim, 1))) / (nb * (nb - 1)), scale);
         return unscale((2 * ab) / (na * nb), scale) - unscale((2 * aa) / (na * (na - 1)), scale) - bbMean;
       });
     },
 
     /**
      * Mean Euclidean distance mean_{i,j}‖a_i − b_j‖, or with `b` = null the within-set U-statistic
-     * mean_{i≠i′}‖a_i − a_i′‖ (SIMD f32 distances, float64 sums; power-of-two prescaling of very large or
-     * very small data as in energyDistance).
+     * mean_{i≠i′}‖a_i − a_i′‖ (SIMD f32 distances, float64 ones when an input is a Float64Array; float64
+     * sums; power-of-two prescaling of very large or very small data as in energyDistance).
      */
     meanDistance(a: FloatArray, b: FloatArray | null, dim: number): number {
       const fn = 'meanDistance';
@@ -1648,11 +1694,12 @@ export function diffusionApi(inst: WasmInstance) {
       if (b === null ? na < 2 : na < 1 || nb < 1) throw new RangeError(`${fn}: need ${b === null ? 'at least 2 rows in a' : 'at least 1 row in a and b'}`);
       checkFinite(fn, 'a', a);
       if (b) checkFinite(fn, 'b', b);
-      const scale = distanceScale(b ? [a, b] : [a]);
+      const { ctor, kernel, limitExp } = distancePrecision([a, other]);
+      const scale = distanceScale([a, other], limitExp);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledF32(a, scale), 'a');
-        const pbT = scope.copyIn(transposedF32(other, nb, dim, scale), 'b transposed');
-        const sum = inst.run(fn, (k) => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, b === null ? 1 : 0));
+        const pa = scope.copyIn(scaledPoints(a, ctor, scale), 'a');
+        const pbT = scope.copyIn(transposedPoints(other, nb, dim, ctor, scale), 'b transposed');
+        const sum = inst.run(fn, (k) => k[kernel](pa, 0, na, pbT, nb, dim, b === null ? 1 : 0));
         return unscale(b === null ? (2 * sum) / (na * (na - 1)) : sum / (na * nb), scale);
       });
     },
@@ -1740,8 +1787,9 @@ export function diffusionApi(inst: WasmInstance) {
           return checkCallbackResult(fn, what, r, n, t);
         };
         const x = xT.slice();
-        throwIfAborted(signal, fn);
+        const between = stepYielder(fn, signal);
         for (let i = 0; i < ts.length; i++) {
+          await between();
           const t = ts[i];
           const s = i + 1 < ts.length ? ts[i + 1] : 0;
           const x0 = Float32Array.from(await call(predictX0, 'opts.predictX0', x, t));
@@ -1770,12 +1818,14 @@ export function diffusionApi(inst: WasmInstance) {
       if (o.tokens !== undefined) {
         tokens = checkTyped(fn, 'opts.tokens', o.tokens, Int32Array, n * len, 'n*len').slice();
         for (let i = 0; i < tokens.length; i++) if (tokens[i] < 0 || tokens[i] >= vocab) throw new RangeError(`${fn}: opts.tokens[${i}] = ${tokens[i]} is outside [0, vocab = ${vocab})`);
-      } else tokens = new Int32Array(n * len).fill(maskId);
+      } else tokens = new Int32Array(checkValues(fn, 'opts.n*opts.len', n * len)).fill(maskId);
       const countMasked = () => tokens.reduce((s, v) => s + (v === maskId ? 1 : 0), 0);
       // Each step unmasks at least one position in every row that has any, so len steps suffice.
       const maxSteps = Math.ceil(len / perStep);
-      throwIfAborted(signal, fn);
+      throwIfAborted(signal, fn); // also when nothing is masked
+      const between = stepYielder(fn, signal);
       for (let k = 0; countMasked() > 0; k++) {
+        await between();
         const p: unknown = await awaitCallback(probs(tokens.slice(), [n, len]), { fn, what: 'opts.probs', signal, timeoutMs });
         if (!(p instanceof Float32Array) && !(p instanceof Float64Array)) throw new TypeError(`${fn}: opts.probs must return a Float32Array or Float64Array, got ${show(p)}`);
         if (p.length !== total) throw new RangeError(`${fn}: opts.probs returned ${p.length} values; expected n*len*vocab = ${total}`);

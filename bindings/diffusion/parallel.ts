@@ -18,7 +18,8 @@
  *   concurrently). A denoiser that mixes rows sees only its slice.
  *
  * Abort: the caller's signal (and the first failure of any slice) aborts every slice; each worker
- * checks between steps. Progress: `onProgress` is called when the slowest slice completes a step.
+ * checks between steps. Progress: `onProgress` is called when the slowest slice completes a step, and that
+ * slice awaits it.
  */
 import {
   mixtureParamsOf,
@@ -54,13 +55,15 @@ export async function parallelSample(pool: WorkerPool, opts: SampleOptions): Pro
 
   const done = new Array<number>(blocks.length).fill(0);
   let reported = 0;
-  const progressOf = (w: number) => (p: DiffusionProgress) => {
+  // The reporter's result is returned to the slice whose step completed it, so that worker awaits it as
+  // an unsplit sample awaits its reporter: the report arrives before the call resolves, and a throw or
+  // rejection fails that slice, hence the call (never an unhandled rejection).
+  const progressOf = (w: number) => (p: DiffusionProgress): unknown => {
     done[w] = p.step;
     const min = Math.min(...done);
-    if (min > reported && call.onProgress) {
-      reported = min;
-      call.onProgress({ step: min, steps: p.steps, t: call.resolved.plan.timesteps[min - 1] });
-    }
+    if (min <= reported || !call.onProgress) return undefined;
+    reported = min;
+    return call.onProgress({ step: min, steps: p.steps, t: call.resolved.plan.timesteps[min - 1] });
   };
 
   let firstError: unknown;

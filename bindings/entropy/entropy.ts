@@ -174,6 +174,9 @@ function checkOut<T extends FloatArray>(fn: string, out: unknown, like: T, lengt
   return out as T;
 }
 
+/** Most rows one entropy solve can take (see planEntropySolve). */
+const MAX_SOLVE_ROWS = 2 ** 27;
+
 /**
  * Validate an entropyNormalize (`logitsOnly` false) or temperatureForEntropy (`logitsOnly` true) call.
  * Throws TypeError / RangeError naming the parameter and value (spec §1); nothing about the rows' values
@@ -189,6 +192,9 @@ export function planEntropySolve<T extends FloatArray>(
   logitsOnly: boolean,
 ): EntropySolvePlan<T> {
   checkRowsCols(fn, logitsOnly ? 'logits' : 'x', x, rows, cols);
+  // With cols = 0 no input bounds rows; a solve keeps 29 bytes of wasm state per row, so more rows than
+  // 2^27 (3.6 GiB) can never run: refuse them before the per-row arrays below are built.
+  checkInt(fn, 'rows', rows, 0, MAX_SOLVE_ROWS);
   const o = checkOptions(fn, opts);
   const targets = checkTargets(fn, targetH, rows);
   const f64 = x instanceof Float64Array;

@@ -4,7 +4,7 @@
  * function living on another thread); the loops must never hang on a promise that does not settle
  * once the call is aborted or past its time limit, and must never leave a rejection unhandled.
  */
-import { AbortError, TimeoutError } from './errors.js';
+import { AbortError, TimeoutError, throwIfAborted } from './errors.js';
 import { show } from './validate.js';
 
 /** True for anything `await` would unwrap (a promise, or a foreign thenable such as a Comlink result). */
@@ -78,6 +78,46 @@ export function awaitCallback<T>(value: T | PromiseLike<T>, opts: AwaitCallbackO
       (e: unknown) => finish(() => reject(e)),
     );
   });
+}
+
+/** Longest stretch (ms) a step loop with an AbortSignal runs before letting the event loop run. */
+const YIELD_INTERVAL_MS = 8;
+
+/** Resolve on a macrotask: after pending messages (a pool's abort) and due timers have had a chance. */
+function nextMacrotask(): Promise<void> {
+  // Node: setImmediate runs after pending I/O (worker messages); a loop resumed by it passes the timers
+  // phase on its next yield.
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  // Browsers: a MessageChannel task, which (unlike a nested setTimeout(0)) is not clamped to 4 ms.
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/**
+ * The between-steps check of a step loop: `await between()` after every step throws an `AbortError`
+ * naming `fn` once `signal` has aborted.
+ *
+ * A loop whose callbacks settle at once (a denoiser evaluated in wasm) runs entirely in microtasks, so
+ * neither a timer nor a message carrying an abort could run before it finished. With a signal, the
+ * returned function therefore also yields a macrotask when at least 8 ms have passed since the last
+ * yield: an abort is seen within about one step, at a cost of one task switch per 8 ms. Without a
+ * signal nothing can abort the loop, and it never yields.
+ */
+export function stepYielder(fn: string, signal: AbortSignal | undefined): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (signal && performance.now() - last >= YIELD_INTERVAL_MS) {
+      await nextMacrotask();
+      last = performance.now();
+    }
+    throwIfAborted(signal, fn);
+  };
 }
 
 /** Validate an optional `timeoutMs` option: a finite number > 0 (milliseconds) or undefined. */

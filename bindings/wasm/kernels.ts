@@ -6,16 +6,16 @@
  */
 export interface Kernels {
   /**
-   * assembly/kernels/heap/heapBase
+   * assembly/kernels/runtime/heap/heapBase
    * @returns `usize`
    */
   heapBase(): number;
   /**
-   * assembly/kernels/fault/trapForTest
+   * assembly/kernels/runtime/fault/trapForTest
    */
   trapForTest(): void;
   /**
-   * assembly/kernels/gemm/gemm_f32
+   * assembly/kernels/linalg/gemm/gemm_f32
    * @param transA `i32`
    * @param transB `i32`
    * @param m `i32`
@@ -33,7 +33,7 @@ export interface Kernels {
    */
   gemm_f32(transA: number, transB: number, m: number, k: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, scratch: number): void;
   /**
-   * assembly/kernels/gemm/gemm_f64
+   * assembly/kernels/linalg/gemm/gemm_f64
    * @param transA `i32`
    * @param transB `i32`
    * @param m `i32`
@@ -51,7 +51,7 @@ export interface Kernels {
    */
   gemm_f64(transA: number, transB: number, m: number, k: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, scratch: number): void;
   /**
-   * assembly/kernels/gemm/gemm_f32_scratch_bytes
+   * assembly/kernels/linalg/gemm/gemm_f32_scratch_bytes
    * @param m `i32`
    * @param k `i32`
    * @param n `i32`
@@ -59,7 +59,7 @@ export interface Kernels {
    */
   gemm_f32_scratch_bytes(m: number, k: number, n: number): number;
   /**
-   * assembly/kernels/gemm/gemm_f64_scratch_bytes
+   * assembly/kernels/linalg/gemm/gemm_f64_scratch_bytes
    * @param m `i32`
    * @param k `i32`
    * @param n `i32`
@@ -67,7 +67,7 @@ export interface Kernels {
    */
   gemm_f64_scratch_bytes(m: number, k: number, n: number): number;
   /**
-   * assembly/kernels/lu/lu_panel_f64
+   * assembly/kernels/linalg/lu/lu_panel_f64
    * @param a `usize`
    * @param lda `i32`
    * @param rows `i32`
@@ -80,7 +80,7 @@ export interface Kernels {
    */
   lu_panel_f64(a: number, lda: number, rows: number, cols: number, k0: number, nb: number, ipiv: number, scratch: number): number;
   /**
-   * assembly/kernels/lu/lu_apply_pivots_f64
+   * assembly/kernels/linalg/lu/lu_apply_pivots_f64
    * @param x `usize`
    * @param ldx `i32`
    * @param ncols `i32`
@@ -90,7 +90,7 @@ export interface Kernels {
    */
   lu_apply_pivots_f64(x: number, ldx: number, ncols: number, ipiv: number, k0: number, k1: number): void;
   /**
-   * assembly/kernels/lu/lu_trsm_f64
+   * assembly/kernels/linalg/lu/lu_trsm_f64
    * @param lower `i32`
    * @param unit `i32`
    * @param t `usize`
@@ -102,7 +102,7 @@ export interface Kernels {
    */
   lu_trsm_f64(lower: number, unit: number, t: number, ldt: number, n: number, x: number, ldx: number, nrhs: number): void;
   /**
-   * assembly/kernels/lu/matvec2_f64
+   * assembly/kernels/linalg/lu/matvec2_f64
    * @param a `usize`
    * @param lda `i32`
    * @param rows `i32`
@@ -114,7 +114,7 @@ export interface Kernels {
    */
   matvec2_f64(a: number, lda: number, rows: number, cols: number, x: number, z: number, y: number, w: number): void;
   /**
-   * assembly/kernels/lu/bidiag_f64
+   * assembly/kernels/linalg/lu/bidiag_f64
    * @param a `usize`
    * @param lda `i32`
    * @param n `i32`
@@ -124,7 +124,7 @@ export interface Kernels {
    */
   bidiag_f64(a: number, lda: number, n: number, d: number, e: number, work: number): void;
   /**
-   * assembly/kernels/trie/trie_sort
+   * assembly/kernels/constrained/trie/trie_sort
    * @param tokens `usize`
    * @param starts `usize`
    * @param count `i32`
@@ -135,7 +135,7 @@ export interface Kernels {
    */
   trie_sort(tokens: number, starts: number, count: number, bits: number, perm: number, keys: number, scratch: number): void;
   /**
-   * assembly/kernels/trie/trie_dedupe
+   * assembly/kernels/constrained/trie/trie_dedupe
    * @param tokens `usize`
    * @param starts `usize`
    * @param count `i32`
@@ -148,7 +148,7 @@ export interface Kernels {
    */
   trie_dedupe(tokens: number, starts: number, count: number, perm: number, keys: number, inputToEntry: number, entryTokens: number, entryStarts: number): number;
   /**
-   * assembly/kernels/trie/trie_count
+   * assembly/kernels/constrained/trie/trie_count
    * @param entryTokens `usize`
    * @param entryStarts `usize`
    * @param numEntries `i32`
@@ -156,7 +156,7 @@ export interface Kernels {
    */
   trie_count(entryTokens: number, entryStarts: number, numEntries: number): number;
   /**
-   * assembly/kernels/trie/trie_build
+   * assembly/kernels/constrained/trie/trie_build
    * @param entryTokens `usize`
    * @param entryStarts `usize`
    * @param numEntries `i32`
@@ -169,7 +169,7 @@ export interface Kernels {
    */
   trie_build(entryTokens: number, entryStarts: number, numEntries: number, label: number, childStart: number, lo: number, hi: number, entryNode: number): number;
   /**
-   * assembly/kernels/trie/trie_validate
+   * assembly/kernels/constrained/trie/trie_validate
    * @param label `usize`
    * @param childStart `usize`
    * @param lo `usize`
@@ -184,7 +184,7 @@ export interface Kernels {
    */
   trie_validate(label: number, childStart: number, lo: number, hi: number, entryNode: number, inputToEntry: number, numNodes: number, numEntries: number, numInputs: number, where: number): number;
   /**
-   * assembly/kernels/trie/trie_child
+   * assembly/kernels/constrained/trie/trie_child
    * @param label `usize`
    * @param childStart `usize`
    * @param node `i32`
@@ -193,7 +193,7 @@ export interface Kernels {
    */
   trie_child(label: number, childStart: number, node: number, token: number): number;
   /**
-   * assembly/kernels/trie/trie_walk
+   * assembly/kernels/constrained/trie/trie_walk
    * @param label `usize`
    * @param childStart `usize`
    * @param prefix `usize`
@@ -202,7 +202,7 @@ export interface Kernels {
    */
   trie_walk(label: number, childStart: number, prefix: number, len: number): number;
   /**
-   * assembly/kernels/beam/beam_row_stats_f32
+   * assembly/kernels/constrained/beam/beam_row_stats_f32
    * @param logits `usize`
    * @param rows `i32`
    * @param vocab `i32`
@@ -211,7 +211,7 @@ export interface Kernels {
    */
   beam_row_stats_f32(logits: number, rows: number, vocab: number, outMax: number, outLogSum: number): void;
   /**
-   * assembly/kernels/beam/beam_row_stats_f64
+   * assembly/kernels/constrained/beam/beam_row_stats_f64
    * @param logits `usize`
    * @param rows `i32`
    * @param vocab `i32`
@@ -220,7 +220,7 @@ export interface Kernels {
    */
   beam_row_stats_f64(logits: number, rows: number, vocab: number, outMax: number, outLogSum: number): void;
   /**
-   * assembly/kernels/beam/beam_gather_f32
+   * assembly/kernels/constrained/beam/beam_gather_f32
    * @param logits `usize`
    * @param vocab `i32`
    * @param rows `i32`
@@ -232,7 +232,7 @@ export interface Kernels {
    */
   beam_gather_f32(logits: number, vocab: number, rows: number, offsets: number, tokens: number, rowMaxP: number, rowLogSum: number, out: number): void;
   /**
-   * assembly/kernels/beam/beam_gather_f64
+   * assembly/kernels/constrained/beam/beam_gather_f64
    * @param logits `usize`
    * @param vocab `i32`
    * @param rows `i32`
@@ -244,7 +244,7 @@ export interface Kernels {
    */
   beam_gather_f64(logits: number, vocab: number, rows: number, offsets: number, tokens: number, rowMaxP: number, rowLogSum: number, out: number): void;
   /**
-   * assembly/kernels/beam/beam_renormalize
+   * assembly/kernels/constrained/beam/beam_renormalize
    * @param scores `usize`
    * @param rows `i32`
    * @param offsets `usize`
@@ -252,7 +252,7 @@ export interface Kernels {
    */
   beam_renormalize(scores: number, rows: number, offsets: number, width: number): void;
   /**
-   * assembly/kernels/beam/beam_select_f32
+   * assembly/kernels/constrained/beam/beam_select_f32
    * @param src `usize`
    * @param mode `i32`
    * @param vocab `i32`
@@ -276,7 +276,7 @@ export interface Kernels {
    */
   beam_select_f32(src: number, mode: number, vocab: number, rowStart: number, rowEnd: number, offsets: number, tokens: number, rowMaxP: number, rowLogSum: number, beamLogProb: number, endToken: number, nodes: number, childStart: number, lo: number, hi: number, entryNode: number, k: number, outAll: number, outCont: number, outCounts: number): void;
   /**
-   * assembly/kernels/beam/beam_select_f64
+   * assembly/kernels/constrained/beam/beam_select_f64
    * @param src `usize`
    * @param mode `i32`
    * @param vocab `i32`
@@ -300,7 +300,7 @@ export interface Kernels {
    */
   beam_select_f64(src: number, mode: number, vocab: number, rowStart: number, rowEnd: number, offsets: number, tokens: number, rowMaxP: number, rowLogSum: number, beamLogProb: number, endToken: number, nodes: number, childStart: number, lo: number, hi: number, entryNode: number, k: number, outAll: number, outCont: number, outCounts: number): void;
   /**
-   * assembly/kernels/rng/rng_words
+   * assembly/kernels/diffusion/rng/rng_words
    * @param k0 `u32`
    * @param k1 `u32`
    * @param stream `u32`
@@ -310,7 +310,7 @@ export interface Kernels {
    */
   rng_words(k0: number, k1: number, stream: number, firstPair: number, pairs: number, out: number): void;
   /**
-   * assembly/kernels/rng/rng_normal_f32
+   * assembly/kernels/diffusion/rng/rng_normal_f32
    * @param k0 `u32`
    * @param k1 `u32`
    * @param stream `u32`
@@ -321,12 +321,12 @@ export interface Kernels {
    */
   rng_normal_f32(k0: number, k1: number, stream: number, firstElement: number, n: number, out: number, scratch: number): void;
   /**
-   * assembly/kernels/rng/rng_scratch_bytes
+   * assembly/kernels/diffusion/rng/rng_scratch_bytes
    * @returns `i32`
    */
   rng_scratch_bytes(): number;
   /**
-   * assembly/kernels/diffusion/diffusion_step_f32
+   * assembly/kernels/diffusion/diffusion/diffusion_step_f32
    * @param x `usize`
    * @param m `usize`
    * @param noise `usize`
@@ -349,7 +349,7 @@ export interface Kernels {
    */
   diffusion_step_f32(x: number, m: number, noise: number, out: number, x0out: number, n: number, kx: number, km: number, lo: number, hi: number, P: number, Q: number, R: number, C: number, k0: number, k1: number, stream: number, firstElement: number, scratch: number): void;
   /**
-   * assembly/kernels/diffusion/diffusion_step_rows_f32
+   * assembly/kernels/diffusion/diffusion/diffusion_step_rows_f32
    * @param x `usize`
    * @param m `usize`
    * @param noise `usize`
@@ -372,12 +372,12 @@ export interface Kernels {
    */
   diffusion_step_rows_f32(x: number, m: number, noise: number, out: number, x0out: number, rows: number, dim: number, kx: number, km: number, bounds: number, prow: number, Q: number, R: number, C: number, k0: number, k1: number, stream: number, firstElement: number, scratch: number): void;
   /**
-   * assembly/kernels/diffusion/diffusion_scratch_bytes
+   * assembly/kernels/diffusion/diffusion/diffusion_scratch_bytes
    * @returns `i32`
    */
   diffusion_scratch_bytes(): number;
   /**
-   * assembly/kernels/mixture/mixture_eval_f32
+   * assembly/kernels/diffusion/mixture/mixture_eval_f32
    * @param x `usize`
    * @param rows `i32`
    * @param d `i32`
@@ -394,14 +394,14 @@ export interface Kernels {
    */
   mixture_eval_f32(x: number, rows: number, d: number, means: number, stds: number, logWeights: number, K: number, a: number, b: number, eps: number, mean: number, trcov: number, scratch: number): void;
   /**
-   * assembly/kernels/mixture/mixture_scratch_bytes
+   * assembly/kernels/diffusion/mixture/mixture_scratch_bytes
    * @param K `i32`
    * @param d `i32`
    * @returns `i32`
    */
   mixture_scratch_bytes(K: number, d: number): number;
   /**
-   * assembly/kernels/energy/energy_distance_sum_f32
+   * assembly/kernels/diffusion/energy/energy_distance_sum_f32
    * @param a `usize`
    * @param rowStart `i32`
    * @param rowEnd `i32`
@@ -413,7 +413,19 @@ export interface Kernels {
    */
   energy_distance_sum_f32(a: number, rowStart: number, rowEnd: number, bT: number, nb: number, dim: number, upper: number): number;
   /**
-   * assembly/kernels/entropy/entropy_rows_f32
+   * assembly/kernels/diffusion/energy/energy_distance_sum_f64
+   * @param a `usize`
+   * @param rowStart `i32`
+   * @param rowEnd `i32`
+   * @param bT `usize`
+   * @param nb `i32`
+   * @param dim `i32`
+   * @param upper `i32`
+   * @returns `f64`
+   */
+  energy_distance_sum_f64(a: number, rowStart: number, rowEnd: number, bT: number, nb: number, dim: number, upper: number): number;
+  /**
+   * assembly/kernels/entropy/entropy/entropy_rows_f32
    * @param x `usize`
    * @param rows `i32`
    * @param cols `i32`
@@ -423,7 +435,7 @@ export interface Kernels {
    */
   entropy_rows_f32(x: number, rows: number, cols: number, fromLogits: number, hOut: number, scratch: number): void;
   /**
-   * assembly/kernels/entropy/entropy_rows_f64
+   * assembly/kernels/entropy/entropy/entropy_rows_f64
    * @param x `usize`
    * @param rows `i32`
    * @param cols `i32`
@@ -433,7 +445,7 @@ export interface Kernels {
    */
   entropy_rows_f64(x: number, rows: number, cols: number, fromLogits: number, hOut: number, scratch: number): void;
   /**
-   * assembly/kernels/entropy/entropy_solve_f32
+   * assembly/kernels/entropy/entropy/entropy_solve_f32
    * @param x `usize`
    * @param rows `i32`
    * @param cols `i32`
@@ -453,7 +465,7 @@ export interface Kernels {
    */
   entropy_solve_f32(x: number, rows: number, cols: number, fromLogits: number, targets: number, gamma0: number, tol: number, maxIter: number, method: number, out: number, gammaOut: number, hOut: number, itOut: number, statusOut: number, scratch: number, logTable: number): void;
   /**
-   * assembly/kernels/entropy/entropy_solve_f64
+   * assembly/kernels/entropy/entropy/entropy_solve_f64
    * @param x `usize`
    * @param rows `i32`
    * @param cols `i32`
@@ -473,7 +485,7 @@ export interface Kernels {
    */
   entropy_solve_f64(x: number, rows: number, cols: number, fromLogits: number, targets: number, gamma0: number, tol: number, maxIter: number, method: number, out: number, gammaOut: number, hOut: number, itOut: number, statusOut: number, scratch: number, logTable: number): void;
   /**
-   * assembly/kernels/softmax/softmax_rows_f32
+   * assembly/kernels/attention/softmax/softmax_rows_f32
    * @param x `usize`
    * @param rows `i32`
    * @param cols `i32`
@@ -481,14 +493,14 @@ export interface Kernels {
    */
   softmax_rows_f32(x: number, rows: number, cols: number, ldx: number): void;
   /**
-   * assembly/kernels/softmax/softmax_exp_f32
+   * assembly/kernels/attention/softmax/softmax_exp_f32
    * @param x `usize`
    * @param out `usize`
    * @param n `i32`
    */
   softmax_exp_f32(x: number, out: number, n: number): void;
   /**
-   * assembly/kernels/attention/attention_f32
+   * assembly/kernels/attention/attention/attention_f32
    * @param q `usize`
    * @param k `usize`
    * @param v `usize`
@@ -506,7 +518,7 @@ export interface Kernels {
    */
   attention_f32(q: number, k: number, v: number, mask: number, out: number, r0: number, rows: number, nk: number, d: number, dv: number, scale: number, bq: number, bk: number, scratch: number): void;
   /**
-   * assembly/kernels/attention/attention_f32_scratch_bytes
+   * assembly/kernels/attention/attention/attention_f32_scratch_bytes
    * @param d `i32`
    * @param dv `i32`
    * @param bq `i32`
@@ -515,7 +527,7 @@ export interface Kernels {
    */
   attention_f32_scratch_bytes(d: number, dv: number, bq: number, bk: number): number;
   /**
-   * assembly/kernels/attention/segment_means_f32
+   * assembly/kernels/attention/attention/segment_means_f32
    * @param x `usize`
    * @param mask `usize`
    * @param n `i32`
@@ -525,7 +537,7 @@ export interface Kernels {
    */
   segment_means_f32(x: number, mask: number, n: number, d: number, m: number, out: number): void;
   /**
-   * assembly/kernels/attention/conv_skip_f32
+   * assembly/kernels/attention/attention/conv_skip_f32
    * @param v `usize`
    * @param mask `usize`
    * @param w `usize`
@@ -538,14 +550,14 @@ export interface Kernels {
    */
   conv_skip_f32(v: number, mask: number, w: number, kc: number, out: number, n: number, dv: number, r0: number, rows: number): void;
   /**
-   * assembly/kernels/scan/nonfinite_index_f32
+   * assembly/kernels/linalg/scan/nonfinite_index_f32
    * @param x `usize`
    * @param n `i32`
    * @returns `i32`
    */
   nonfinite_index_f32(x: number, n: number): number;
   /**
-   * assembly/kernels/scan/nonfinite_index_f64
+   * assembly/kernels/linalg/scan/nonfinite_index_f64
    * @param x `usize`
    * @param n `i32`
    * @returns `i32`

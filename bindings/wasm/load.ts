@@ -120,6 +120,17 @@ export class WasmInstance {
     this.mem = new WasmMemory(mem, this.kernels.heapBase());
   }
 
+  /**
+   * Throw a `KernelFaultError` naming `fn` when the instance was reset since `mem` was its memory. A call
+   * holding pointers across an await (a step loop awaiting a callback) checks after every await: a
+   * kernel fault in another call meanwhile discarded the memory its pointers lead into.
+   */
+  checkNotResetSince(fn: string, mem: WasmMemory): void {
+    if (this.mem !== mem) {
+      throw new KernelFaultError(`${fn}: a kernel fault in another call reset the wasm instance while this call was waiting; its buffers were lost, please retry`);
+    }
+  }
+
   /** Call kernels; converts a trap into `KernelFaultError` and replaces the instance. */
   run<T>(what: string, fn: (k: Kernels) => T): T {
     try {

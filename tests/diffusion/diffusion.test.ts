@@ -39,14 +39,15 @@ beforeAll(async () => {
 const linear = noiseSchedule({ kind: 'linear' });
 
 // ---------------------------------------------------------------------------------------------------
-/** Mean Euclidean distance between the 3-D points of p and q in float64 (pairs i = j skipped when same). */
-function md(p: ArrayLike<number>, q: ArrayLike<number>, same: boolean): number {
+/** Mean Euclidean distance between the points of p and q in float64 (pairs i = j skipped when same). */
+function md(p: ArrayLike<number>, q: ArrayLike<number>, same: boolean, dim = 3): number {
   let s = 0;
   let n = 0;
-  for (let i = 0; i < p.length / 3; i++)
-    for (let j = 0; j < q.length / 3; j++) {
+  for (let i = 0; i < p.length / dim; i++)
+    for (let j = 0; j < q.length / dim; j++) {
       if (same && i === j) continue;
-      s += Math.hypot(p[3 * i] - q[3 * j], p[3 * i + 1] - q[3 * j + 1], p[3 * i + 2] - q[3 * j + 2]);
+      // hypot: no overflow or underflow of the squares for data near the float64 limits
+      s += Math.hypot(...Array.from({ length: dim }, (_, c) => p[dim * i + c] - q[dim * j + c]));
       n++;
     }
   return s / n;
@@ -332,9 +333,28 @@ describe('energy distance (fixtures, §10)', () => {
     it(`case ${i}`, () => {
       const got = plain.energyDistance(Float32Array.from(c.a), Float32Array.from(c.b), c.dim);
       expect(Math.abs(got - c.expected)).toBeLessThanOrEqual(fx.energyDistance.tolerance.abs + fx.energyDistance.tolerance.rel * Math.abs(c.expected));
-      expect(plain.energyDistance(Float64Array.from(c.a), Float64Array.from(c.b), c.dim)).toBe(got);
+      const want64 = 2 * md(c.a, c.b, false, c.dim) - md(c.a, c.a, true, c.dim) - md(c.b, c.b, true, c.dim);
+      expect(Math.abs(plain.energyDistance(Float64Array.from(c.a), Float64Array.from(c.b), c.dim) - want64)).toBeLessThanOrEqual(1e-12 * md(c.a, c.b, false, c.dim));
     });
   }
+
+  it('Float64Array inputs keep float64 accuracy (≤ 1e-12 relative; 40 against 25 points in 3-D)', () => {
+    const a = Float64Array.from(plain.randomNormal(5, 1, 3 * 40), (v, i) => v * 0.1 + 1e-9 * i);
+    const b = Float64Array.from(plain.randomNormal(5, 2, 3 * 25), (v, i) => v * 0.1 + 0.01 - 1e-9 * i);
+    const ab = md(a, b, false);
+    const want = 2 * ab - md(a, a, true) - md(b, b, true);
+    for (const [, gcOf] of builds) {
+      const gc = gcOf();
+      // Measured as a share of the distances: the energy distance itself is a small difference of them.
+      expect(Math.abs(gc.energyDistance(a, b, 3) - want)).toBeLessThanOrEqual(1e-12 * ab);
+      expect(Math.abs(gc.energyDistance(a, b, 3, { withinB: md(b, b, true) }) - want)).toBeLessThanOrEqual(1e-12 * ab);
+      expect(rel(gc.meanDistance(a, b, 3), ab)).toBeLessThanOrEqual(1e-12);
+      expect(rel(gc.meanDistance(a, null, 3), md(a, a, true))).toBeLessThanOrEqual(1e-12);
+      // One Float64Array is enough: the Float32Array side converts exactly.
+      const b32 = Float32Array.from(b);
+      expect(rel(gc.meanDistance(a, b32, 3), md(a, b32, false))).toBeLessThanOrEqual(1e-12);
+    }
+  });
 
   it('matches a float64 reference on random sets (SIMD body and tails)', () => {
     const a = plain.randomNormal(1, 1, 3 * 23);
@@ -356,14 +376,14 @@ describe('energy distance (fixtures, §10)', () => {
       const s = 2 ** e;
       const a64 = Float64Array.from(a, (v) => v * s);
       const b64 = Float64Array.from(b, (v) => v * s);
-      const tol = 1e-6 * s;
+      const tol = 1e-12 * s * md(a, b, false);
       expect(Math.abs(plain.energyDistance(a64, b64, 3) - base * s), `2^${e}`).toBeLessThanOrEqual(tol);
       expect(Math.abs(plain.meanDistance(a64, b64, 3) - md(a64, b64, false)), `2^${e}`).toBeLessThanOrEqual(tol);
       expect(Math.abs(plain.meanDistance(b64, null, 3) - md(b64, b64, true)), `2^${e}`).toBeLessThanOrEqual(tol);
       expect(Math.abs(plain.energyDistance(a64, b64, 3, { withinB: md(b64, b64, true) }) - base * s), `2^${e}`).toBeLessThanOrEqual(tol);
       if (e === 100) {
-        // The same values as Float32Array (representable there) give the same answer.
-        expect(plain.energyDistance(Float32Array.from(a64), Float32Array.from(b64), 3)).toBe(plain.energyDistance(a64, b64, 3));
+        // The same values as Float32Array (representable there) go through the f32 kernel.
+        expect(Math.abs(plain.energyDistance(Float32Array.from(a64), Float32Array.from(b64), 3) - base * s)).toBeLessThanOrEqual(1e-6 * s);
       }
     }
     // Near 1e30, not a power of two: against the float64 reference directly.
@@ -372,8 +392,8 @@ describe('energy distance (fixtures, §10)', () => {
     const want = 2 * md(a30, b30, false) - md(a30, a30, true) - md(b30, b30, true);
     const got = plain.energyDistance(a30, b30, 3);
     expect(Number.isFinite(got)).toBe(true);
-    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * md(a30, b30, false));
-    expect(Math.abs(plain.meanDistance(a30, b30, 3) / md(a30, b30, false) - 1)).toBeLessThan(1e-6);
+    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-12 * md(a30, b30, false));
+    expect(Math.abs(plain.meanDistance(a30, b30, 3) / md(a30, b30, false) - 1)).toBeLessThan(1e-12);
   });
 });
 
@@ -860,5 +880,34 @@ describe('UDM (§6)', () => {
     expect(Array.from(plain.udmMaskStep(tokens, probs, { ...opts, rule: 'baseline' }))).toEqual([0, 2, 0, 0]);
     expect(() => plain.udmMaskStep(tokens, probs.subarray(0, 11), opts)).toThrow(RangeError);
     expect(() => plain.udmMaskStep(tokens, probs, { n: 1, len: 4, vocab: 3, maskId: 2 })).toThrow(TypeError);
+  });
+});
+
+describe('size parameters are bounded before anything is allocated, and errors name the caller’s parameter', () => {
+  it('noiseSchedule steps: at most 2^24 (what timestep plans take), checked before allocating', () => {
+    expect(() => noiseSchedule({ kind: 'linear', steps: 2 ** 31 - 1 })).toThrow(/^noiseSchedule: opts\.steps must be an integer in \[1, 16777216\], got 2147483647$/);
+    expect(() => noiseSchedule({ kind: 'cosine', steps: 2 ** 24 + 1 })).toThrow(/^noiseSchedule: opts\.steps/);
+    expect(noiseSchedule({ kind: 'linear', steps: 2 ** 24 }).alphasCumprod.length).toBe(2 ** 24);
+  });
+
+  it('a custom schedule longer than 2^24, a huge shape and a bad stepsOffset are refused naming sample’s own options', async () => {
+    const long = { alphasCumprod: new Float64Array(2 ** 24 + 1).fill(0.5) };
+    const opts = { sampler: 'ddim' as const, shape: [2, 2] as [number, number], seed: 1, denoiser: (x: Float32Array) => x };
+    await expect(plain.sample({ ...opts, schedule: long, steps: 10 })).rejects.toThrow(/^sample: opts\.schedule\.alphasCumprod has 16777217 steps/);
+    expect(() => samplerPlan({ schedule: long, steps: 10 })).toThrow(/^samplerPlan: opts\.schedule\.alphasCumprod/);
+    await expect(plain.sample({ ...opts, schedule: linear, steps: 10, shape: [40_000, 40_000] })).rejects.toThrow(/^sample: opts\.shape batch\*dim = 1600000000 exceeds the limit of 2\^29 values$/);
+    await expect(plain.sample({ ...opts, schedule: linear, steps: 10, stepsOffset: 995 })).rejects.toThrow(/^sample: the first timestep \d+ exceeds T − 1 = 999 \(opts\.stepsOffset 995\)$/);
+    expect(() => timesteps(1000, 10, 'leading', 995)).toThrow(/^timesteps: .*\(stepsOffset 995\)$/);
+    expect(plain.memory.bytesInUse).toBe(0);
+  });
+
+  it('arrays built from sizes alone: gaussianMixture sample / sigmaBar2 and sampleUDM masking tokens (≤ 2^29 values)', async () => {
+    const mix = gaussianMixture({ means: [0, 0], stds: [1] });
+    expect(() => mix.sample(2 ** 29, 1)).toThrow(/^gaussianMixture\.sample: n\*dim = 1073741824 exceeds the limit of 2\^29 values$/);
+    expect(() => mix.sigmaBar2({ samples: 2 ** 29 })).toThrow(/^gaussianMixture\.sigmaBar2: opts\.samples\*dim = 1073741824 exceeds/);
+    let calls = 0;
+    const udm = plain.sampleUDM({ kind: 'masking', n: 2 ** 15, len: 24_576, vocab: 2, maskId: 0, seed: 1, probs: () => (calls++, new Float32Array(0)) });
+    await expect(udm).rejects.toThrow(/^sampleUDM: opts\.n\*opts\.len = 805306368 exceeds the limit of 2\^29 values$/);
+    expect(calls).toBe(0);
   });
 });

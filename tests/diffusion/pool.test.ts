@@ -122,6 +122,40 @@ describe('pool.sample', () => {
     expect(bytes(ok)).toEqual(bytes(await gc.sample({ sampler: 'ddpm', schedule, steps: 3, shape: [6000, 2], seed: 4, denoiser: ring })));
   });
 
+  it('split batch: an async onProgress is awaited and its rejection rejects the call, as unsplit (no unhandled rejection)', async () => {
+    const heaps = () => (pool2 as unknown as { _pool: { workerHeapsForTest(): Promise<number[]> } })._pool.workerHeapsForTest();
+    const before = await heaps();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (const shape of [[4, 2], [5000, 2]] as Array<[number, number]>) {
+        const opts = { sampler: 'ddpm' as const, schedule, steps: 6, shape, seed: 4, denoiser: ring };
+        const finished: number[] = [];
+        await pool2.sample({
+          ...opts,
+          onProgress: async (p) => {
+            await new Promise((r) => setTimeout(r, 15));
+            finished.push(p.step);
+          },
+        });
+        expect(finished, `awaited, shape ${shape}`).toEqual([1, 2, 3, 4, 5, 6]);
+        const failing = pool2.sample({
+          ...opts,
+          onProgress: async (p) => {
+            if (p.step === 3) throw new Error('reporter broke');
+          },
+        });
+        await expect(failing, `rejects, shape ${shape}`).rejects.toThrow('reporter broke');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(await heaps()).toEqual(before);
+  });
+
   it('estimateAnalyticGamma and mixtureDenoise run the mixture inside a worker', async () => {
     const data = ring.sample(3000, 1);
     const o = { dim: 2, timesteps: [10, 500, 990], seed: 2, sigmaBar2Max: 0.255 };

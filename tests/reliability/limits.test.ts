@@ -53,6 +53,16 @@ describe('sizes beyond the 4 GiB wasm address space are refused before any alloc
     });
   }
 
+  it('entropy solves with cols = 0: rows beyond what a solve can hold are refused naming rows, before the per-row arrays', async () => {
+    const gc = await init();
+    const empty = new Float32Array(0);
+    for (const rows of [2 ** 27 + 1, 2 ** 31 - 1]) {
+      await expectRangeError(() => gc.entropyNormalize(empty, rows, 0, 1), new RegExp(`^entropyNormalize: rows must be an integer in \\[0, 134217728\\], got ${rows}$`));
+      await expectRangeError(() => gc.temperatureForEntropy(empty, rows, 0, 1), new RegExp(`^temperatureForEntropy: rows must be an integer in \\[0, 134217728\\], got ${rows}$`));
+    }
+    expect(gc.memory.bytesInUse).toBe(0);
+  });
+
   it('through a pool: refused in the worker (or on the shared memory) with a RangeError, and the pool keeps working', async () => {
     const pool = await createPool({ workers: 2 });
     try {

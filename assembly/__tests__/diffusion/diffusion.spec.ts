@@ -5,7 +5,7 @@
 import { rng_words, rng_normal_f32, normalAt } from '../../kernels/diffusion/rng';
 import { diffusion_step_f32, diffusion_step_rows_f32 } from '../../kernels/diffusion/diffusion';
 import { mixture_eval_f32 } from '../../kernels/diffusion/mixture';
-import { energy_distance_sum_f32 } from '../../kernels/diffusion/energy';
+import { energy_distance_sum_f32, energy_distance_sum_f64 } from '../../kernels/diffusion/energy';
 
 const arena = memory.data(1 << 16, 16);
 const A = arena; // 4 KiB blocks
@@ -119,5 +119,34 @@ describe('energy', () => {
     expect(energy_distance_sum_f32(A, 0, 6, B, 6, 2, 1)).toBeCloseTo(want, 5);
     expect(energy_distance_sum_f32(A, 0, 6, B, 6, 2, 0)).toBeCloseTo(2 * want, 5);
     expect(energy_distance_sum_f32(A, 0, 1, B, 6, 2, 0)).toBe(37.0); // from (0,0): 0 + 5 + 10 + 4 + 3 + 15
+  });
+
+  it('f64 sums match float64 hypot to 1e-15 (values not representable in f32; pair body and odd tail)', () => {
+    // 5 points in 3-D: a row-major at A, the same points transposed at B (ldb = 5).
+    const n = 5;
+    const d = 3;
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < d; c++) {
+        const v: f64 = 0.1 * <f64>(i + 1) + 1e-9 * <f64>(c * 7 + i) - 0.3 * <f64>c;
+        store<f64>(A + (<usize>(i * d + c) << 3), v);
+        store<f64>(B + (<usize>(c * n + i) << 3), v);
+      }
+    }
+    let upper: f64 = 0;
+    let row0: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let s: f64 = 0;
+        for (let c = 0; c < d; c++) {
+          const diff = load<f64>(A + (<usize>(i * d + c) << 3)) - load<f64>(A + (<usize>(j * d + c) << 3));
+          s += diff * diff;
+        }
+        if (j > i) upper += Math.sqrt(s);
+        if (i == 0) row0 += Math.sqrt(s);
+      }
+    }
+    expect(Math.abs(energy_distance_sum_f64(A, 0, n, B, n, d, 1) - upper) <= 1e-15 * upper).toBe(true);
+    expect(Math.abs(energy_distance_sum_f64(A, 0, n, B, n, d, 0) - 2 * upper) <= 1e-15 * upper).toBe(true);
+    expect(Math.abs(energy_distance_sum_f64(A, 0, 1, B, n, d, 0) - row0) <= 1e-15 * row0).toBe(true);
   });
 });

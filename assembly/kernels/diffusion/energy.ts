@@ -5,7 +5,11 @@
 // are summed in f64 (two f64x2 accumulators). The lane form and the scalar tail use the same plain
 // mul/add, so the value does not depend on the build.
 //
-// ABI: a is f32[na·dim] row-major; bT is f32[dim·nb] (ldb = nb); byte addresses, no alignment required.
+// Float64 inputs go to the f64 variant (two distances at a time, everything in f64), so they keep float64
+// accuracy.
+//
+// ABI: a is f32[na·dim] row-major (f64 for the f64 variant); bT is f32[dim·nb] (ldb = nb); byte
+// addresses, no alignment required.
 
 /**
  * Σ_i Σ_j ‖a_i − b_j‖ over i < rowEnd, i ≥ rowStart; with `upper` = 1 (a and b the same set) only j > i.
@@ -38,6 +42,38 @@ export function energy_distance_sum_f32(a: usize, rowStart: i32, rowEnd: i32, bT
       tail += <f64>Mathf.sqrt(acc);
     }
     const s = f64x2.add(s0, s1);
+    total += (f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1)) + tail;
+  }
+  return total;
+}
+
+/**
+ * The same sums in f64 (float64 inputs): a is f64[na·dim], bT is f64[dim·nb]; two distances at a time
+ * (f64x2), squared differences, sqrt and sums all in f64.
+ */
+export function energy_distance_sum_f64(a: usize, rowStart: i32, rowEnd: i32, bT: usize, nb: i32, dim: i32, upper: i32): f64 {
+  let total: f64 = 0;
+  for (let i = rowStart; i < rowEnd; i++) {
+    const ai = a + ((<usize>i * <usize>dim) << 3);
+    let j = upper != 0 ? i + 1 : 0;
+    let s = f64x2.splat(0);
+    for (; j + 2 <= nb; j += 2) {
+      let acc = f64x2.splat(0);
+      for (let c = 0; c < dim; c++) {
+        const diff = f64x2.sub(v128.load(bT + ((<usize>c * <usize>nb + <usize>j) << 3)), f64x2.splat(load<f64>(ai + (<usize>c << 3))));
+        acc = f64x2.add(acc, f64x2.mul(diff, diff));
+      }
+      s = f64x2.add(s, f64x2.sqrt(acc));
+    }
+    let tail: f64 = 0;
+    for (; j < nb; j++) {
+      let acc: f64 = 0;
+      for (let c = 0; c < dim; c++) {
+        const diff: f64 = load<f64>(bT + ((<usize>c * <usize>nb + <usize>j) << 3)) - load<f64>(ai + (<usize>c << 3));
+        acc = acc + diff * diff;
+      }
+      tail += Math.sqrt(acc);
+    }
     total += (f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1)) + tail;
   }
   return total;
