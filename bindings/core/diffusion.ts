@@ -11,7 +11,7 @@
  * value of element row·dim + col does not depend on batch split, worker count or SIMD width.
  */
 import type { WasmInstance } from '../wasm/load.js';
-import { copyOut, type FloatArray, type Scope } from '../wasm/memory.js';
+import type { FloatArray, Scope } from '../wasm/memory.js';
 import { awaitCallback, checkTimeoutMs } from './callbacks.js';
 import { throwIfAborted } from './errors.js';
 import {
@@ -1249,23 +1249,25 @@ export function diffusionApi(inst: WasmInstance) {
     const f = foldPrediction(r.prediction, c.a, c.b);
     const thresholds = r.thresholding ? rowThresholds(x, modelOutput, rows, dim, f.kx, f.km, r.thresholding) : undefined;
 
-    if (f64) {
+    if (f64) return inst.mem.scoped((scope) => {
       // Float64 formulas (reference path): same order as the kernel, in float64.
+      scope.pin(x, modelOutput, out);
       let z: ArrayLike<number> | undefined = noise;
       if (!z && c.C > 0) {
-        z = inst.mem.scoped((scope) => {
-          const p = scope.alloc(n * 4, 'noise');
-          normalsInto(scope, key, stream, 0, n, p);
-          return Float64Array.from(inst.mem.f32(p, n));
-        });
+        const p = scope.alloc(n * 4, 'noise');
+        normalsInto(scope, key, stream, 0, n, p);
+        z = Float64Array.from(inst.mem.f32(p, n));
       }
-      const prevSample = (out ?? new Float64Array(n)) as T;
+      // The caller's arrays as they are after that allocation (a grow detaches views on wasm memory).
+      const xs = scope.view(x);
+      const ms = scope.view(modelOutput);
+      const prevSample = (out ? scope.view(out) : new Float64Array(n)) as T;
       const pred = new Float64Array(n) as T;
       const Qp = c.Q + c.R * f.ex;
       const Rp = c.R * f.em;
       for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        const mi = modelOutput[i];
+        const xi = xs[i];
+        const mi = ms[i];
         const x0 = f.kx * xi + f.km * mi;
         let y = x0;
         let P = c.P;
@@ -1281,12 +1283,13 @@ export function diffusionApi(inst: WasmInstance) {
         prevSample[i] = P * y + Qp * xi + Rp * mi + (c.C > 0 ? c.C * z![i] : 0);
       }
       return { prevSample, predOriginalSample: pred, coefficients: c };
-    }
+    });
     const result = inst.mem.scoped((scope) => {
+      scope.pin(x, modelOutput, noise, out);
       const px = scope.copyIn(x, 'x');
       const pm = scope.copyIn(modelOutput, 'modelOutput');
       const pn = noise && c.C > 0 ? scope.copyIn(noise, 'noise') : 0;
-      const po = scope.alloc(n * 4, 'out');
+      const po = scope.resultPtr(out === x ? undefined : out, n * 4, 'out');
       const p0 = scope.alloc(n * 4, 'predOriginalSample');
       const ptrs = {
         x: px, m: pm, noise: pn, out: po, x0: p0,
@@ -1295,9 +1298,9 @@ export function diffusionApi(inst: WasmInstance) {
         prow: thresholds ? scope.alloc(rows * 4, 'row P') : 0,
       };
       fusedStep(ptrs, rows, dim, c, r, key, stream, 0, thresholds);
-      const pred = copyOut(inst.mem, Float32Array, p0, n);
+      const pred = scope.copyOut(Float32Array, p0, n);
       if (thresholds) for (let i = 0; i < n; i++) pred[i] = pred[i] / thresholds[Math.floor(i / dim)];
-      return { prevSample: copyOut(inst.mem, Float32Array, po, n, out as Float32Array | undefined), pred };
+      return { prevSample: scope.copyOut(Float32Array, po, n, out as Float32Array | undefined), pred };
     });
     return { prevSample: result.prevSample as T, predOriginalSample: result.pred as T, coefficients: c };
   };
@@ -1351,6 +1354,7 @@ export function diffusionApi(inst: WasmInstance) {
       throwIfAborted(signal, 'sample');
       const scope = inst.mem.openScope();
       try {
+        scope.pin(call.xT, call.out);
         const px = scope.alloc(n * 4, 'x');
         const pm = scope.alloc(n * 4, 'model output');
         const ptrs = {
@@ -1360,7 +1364,7 @@ export function diffusionApi(inst: WasmInstance) {
           prow: coef.thresholding ? scope.alloc(batch * 4, 'row P') : 0,
         };
         const mix = mixture ? stageMixture(scope, mixture) : undefined;
-        if (call.xT) inst.mem.f32(px, n).set(call.xT);
+        if (call.xT) inst.mem.f32(px, n).set(scope.view(call.xT));
         else normalsInto(scope, key, STREAM.xT, first, n, px);
         for (let i = 0; i < steps; i++) {
           throwIfAborted(signal, 'sample');
@@ -1384,7 +1388,7 @@ export function diffusionApi(inst: WasmInstance) {
           fusedStep(ptrs, batch, dim, c, coef, key, STREAM.step(i), first, thresholds);
           await report(onProgress, { step: i + 1, steps, t }, 'sample', signal);
         }
-        return copyOut(inst.mem, Float32Array, px, n, call.out);
+        return scope.copyOut(Float32Array, px, n, call.out);
       } finally {
         scope.close();
       }
@@ -1458,6 +1462,7 @@ export function diffusionApi(inst: WasmInstance) {
       throwIfAborted(signal, fn);
       const scope = inst.mem.openScope();
       try {
+        scope.pin(data);
         const pz = scope.alloc(n * 4, 'epsilon');
         const pxt = scope.alloc(n * 4, 'x_t');
         const peps = scope.alloc(n * 4, 'eps hat');
@@ -1474,7 +1479,8 @@ export function diffusionApi(inst: WasmInstance) {
           normalsInto(scope, key, STREAM.estimator(t), 0, n, pz, rngScratch);
           const z = inst.mem.f32(pz, n);
           const xt = inst.mem.f32(pxt, n);
-          for (let e = 0; e < n; e++) xt[e] = a * data[e] + b * z[e];
+          const x0 = scope.view(data);
+          for (let e = 0; e < n; e++) xt[e] = a * x0[e] + b * z[e];
           let eps: ArrayLike<number>;
           if (mix) {
             runMixture(mixture!, mix, pxt, M, t, peps, 0, 0);
@@ -1529,10 +1535,11 @@ export function diffusionApi(inst: WasmInstance) {
       const o = checkOptions(fn, opts);
       const out = o.out === undefined ? undefined : checkTyped(fn, 'opts.out', o.out, Float32Array, batch * dim, 'batch*dim');
       return inst.mem.scoped((scope) => {
+        scope.pin(x, out);
         const px = scope.copyIn(x, 'x');
-        const pe = scope.alloc(batch * dim * 4, 'eps');
+        const pe = scope.resultPtr(out, batch * dim * 4, 'eps');
         runMixture(p, stageMixture(scope, p), px, batch, t, pe, 0, 0);
-        return copyOut(inst.mem, Float32Array, pe, batch * dim, out);
+        return scope.copyOut(Float32Array, pe, batch * dim, out);
       });
     },
 
@@ -1541,11 +1548,12 @@ export function diffusionApi(inst: WasmInstance) {
       const fn = 'mixturePosterior';
       const { p, batch, dim } = checkMixtureCall(fn, mixture, x, t, shape);
       return inst.mem.scoped((scope) => {
+        scope.pin(x);
         const px = scope.copyIn(x, 'x');
         const pm = scope.alloc(batch * dim * 4, 'mean');
         const pc = scope.alloc(batch * 8, 'trCov');
         runMixture(p, stageMixture(scope, p), px, batch, t, 0, pm, pc);
-        return { mean: copyOut(inst.mem, Float32Array, pm, batch * dim), trCov: copyOut(inst.mem, Float64Array, pc, batch) };
+        return { mean: scope.copyOut(Float32Array, pm, batch * dim), trCov: scope.copyOut(Float64Array, pc, batch) };
       });
     },
 
@@ -1565,7 +1573,7 @@ export function diffusionApi(inst: WasmInstance) {
       return inst.mem.scoped((scope) => {
         const p = scope.alloc(pairs * 8, 'words');
         inst.run(fn, (k) => k.rng_words(key[0], key[1], stream >>> 0, firstPair >>> 0, pairs, p));
-        return copyOut(inst.mem, Uint32Array, p, pairs * 2);
+        return scope.copyOut(Uint32Array, p, pairs * 2);
       });
     },
 
@@ -1584,9 +1592,10 @@ export function diffusionApi(inst: WasmInstance) {
       const out = o.out === undefined ? undefined : checkTyped(fn, 'opts.out', o.out, Float32Array, n, 'n');
       if (n === 0) return out ?? new Float32Array(0);
       return inst.mem.scoped((scope) => {
-        const p = scope.alloc(n * 4, 'normals');
+        scope.pin(out);
+        const p = scope.resultPtr(out, n * 4, 'normals');
         normalsInto(scope, key, stream, first, n, p);
-        return copyOut(inst.mem, Float32Array, p, n, out);
+        return scope.copyOut(Float32Array, p, n, out);
       });
     },
 
@@ -1618,10 +1627,12 @@ export function diffusionApi(inst: WasmInstance) {
       checkFinite(fn, 'b', b);
       const scale = distanceScale([a, b]);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledF32(a, scale), 'a');
-        const pb = scope.copyIn(scaledF32(b, scale), 'b');
-        const paT = scope.copyIn(transposedF32(a, na, dim, scale), 'a transposed');
-        const pbT = scope.copyIn(transposedF32(b, nb, dim, scale), 'b transposed');
+        scope.pin(a, b);
+        const [as, bs, aT, bT] = [scaledF32(a, scale), scaledF32(b, scale), transposedF32(a, na, dim, scale), transposedF32(b, nb, dim, scale)];
+        const pa = scope.copyIn(as, 'a');
+        const pb = scope.copyIn(bs, 'b');
+        const paT = scope.copyIn(aT, 'a transposed');
+        const pbT = scope.copyIn(bT, 'b transposed');
         const k = inst.kernels;
         const ab = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, 0));
         const aa = inst.run(fn, () => k.energy_distance_sum_f32(pa, 0, na, paT, na, dim, 1));
@@ -1650,8 +1661,10 @@ export function diffusionApi(inst: WasmInstance) {
       if (b) checkFinite(fn, 'b', b);
       const scale = distanceScale(b ? [a, b] : [a]);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledF32(a, scale), 'a');
-        const pbT = scope.copyIn(transposedF32(other, nb, dim, scale), 'b transposed');
+        scope.pin(a);
+        const [as, bT] = [scaledF32(a, scale), transposedF32(other, nb, dim, scale)];
+        const pa = scope.copyIn(as, 'a');
+        const pbT = scope.copyIn(bT, 'b transposed');
         const sum = inst.run(fn, (k) => k.energy_distance_sum_f32(pa, 0, na, pbT, nb, dim, b === null ? 1 : 0));
         return unscale(b === null ? (2 * sum) / (na * (na - 1)) : sum / (na * nb), scale);
       });

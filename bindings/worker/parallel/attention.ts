@@ -24,7 +24,6 @@ import {
   type NystromWorkspace,
   type RowItem,
 } from '../../core/attention.js';
-import { copyOut } from '../../wasm/memory.js';
 import type { WorkerPool } from '../pool.js';
 import { splitRange, type SplitTask } from '../split.js';
 
@@ -72,7 +71,7 @@ export async function parallelAttention(pool: WorkerPool, q: Float32Array, k: Fl
       const dims = attentionDims(p);
       const tasks: SplitTask[] = groups.map((items) => ({ kind: 'attention', dims, ptrs, items, scratch: scope.alloc(scratchBytes, 'attention scratch') }));
       await pool.splitShared(tasks);
-      return copyOut(host.mem, Float32Array, ptrs.out, len, p.out);
+      return scope.copyOut(Float32Array, ptrs.out, len, p.out);
     } finally {
       scope.close();
     }
@@ -138,7 +137,7 @@ export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array
         await round('mix', headItems(heads, outputGroups.length));
       }
       await round('output', outputGroups);
-      return copyOut(host.mem, Float32Array, ptrs.out, len, p.out);
+      return scope.copyOut(Float32Array, ptrs.out, len, p.out);
     } finally {
       scope.close();
     }
