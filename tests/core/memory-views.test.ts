@@ -239,17 +239,17 @@ describe('entropy functions and filters with arrays in gc.memory while the call 
   it('(b, c) entropyNormalize: a resident x and out (also out = x, in place) give the copy path\'s rows at out', () => {
     const x = Float32Array.from(f32(rows * cols), (v) => Math.abs(v));
     const want = gc.entropyNormalize(x.slice(), rows, cols, 2, { out: new Float32Array(rows * cols) });
-    let p = placeThenFill(x, new Float32Array(rows * cols));
+    const p = placeThenFill(x, new Float32Array(rows * cols));
     let got = gc.entropyNormalize(p.views[0], rows, cols, 2, { out: p.views[1] });
     expectGrownAndBaseline(p);
     expectViewAt(got.out, p.ptrs[1], want.out);
     expect({ ...got, out: undefined }).toEqual({ ...want, out: undefined });
     p.release();
-    p = placeThenFill(x);
-    got = gc.entropyNormalize(p.views[0], rows, cols, 2, { out: p.views[0] });
-    expectGrownAndBaseline(p);
-    expectViewAt(got.out, p.ptrs[0], want.out);
-    p.release();
+    const inPlace = placeThenFill(x);
+    got = gc.entropyNormalize(inPlace.views[0], rows, cols, 2, { out: inPlace.views[0] });
+    expectGrownAndBaseline(inPlace);
+    expectViewAt(got.out, inPlace.ptrs[0], want.out);
+    inPlace.release();
   });
 
   it('(b, c) topKFilter and nucleusFilter (no wasm memory used): resident logits and out equal the copy path', () => {
@@ -330,18 +330,27 @@ describe('diffusion with arrays in gc.memory while the call grows it', () => {
     const eps = gc.mixtureDenoise(mix, x.slice(), 300, [32, 2]);
     const post = gc.mixturePosterior(mix, x.slice(), 300, [32, 2]);
     const normals = gc.randomNormal(5, 2, n);
-    let p = placeThenFill(x, new Float32Array(n));
-    expectViewAt(gc.mixtureDenoise(mix, p.views[0], 300, [32, 2], { out: p.views[1] }), p.ptrs[1], eps);
-    expectGrownAndBaseline(p);
-    p.release();
-    p = placeThenFill(x);
-    expect(gc.mixturePosterior(mix, p.views[0], 300, [32, 2])).toEqual(post);
-    expectGrownAndBaseline(p);
-    p.release();
-    p = placeThenFill(new Float32Array(n));
-    expectViewAt(gc.randomNormal(5, 2, n, { out: p.views[0] }), p.ptrs[0], normals);
-    expectGrownAndBaseline(p);
-    p.release();
+    for (const call of [
+      () => {
+        const p = placeThenFill(x, new Float32Array(n));
+        expectViewAt(gc.mixtureDenoise(mix, p.views[0], 300, [32, 2], { out: p.views[1] }), p.ptrs[1], eps);
+        return p;
+      },
+      () => {
+        const p = placeThenFill(x);
+        expect(gc.mixturePosterior(mix, p.views[0], 300, [32, 2])).toEqual(post);
+        return p;
+      },
+      () => {
+        const p = placeThenFill(new Float32Array(n));
+        expectViewAt(gc.randomNormal(5, 2, n, { out: p.views[0] }), p.ptrs[0], normals);
+        return p;
+      },
+    ]) {
+      const p = call();
+      expectGrownAndBaseline(p);
+      p.release();
+    }
   });
 
   it('(b) energyDistance and meanDistance: resident a and b equal the copy path', () => {
@@ -393,19 +402,19 @@ describe('repetition and tries with arrays in gc.memory while the call grows it'
     const built = gc.buildTrie(seqs.map((s) => s.slice()), { endToken: 0 });
     const bytes = new Uint8Array(built.serialize());
     built.dispose();
-    let p = placeThenFill(bytes);
+    const p = placeThenFill(bytes);
     const loaded = gc.loadTrie(p.views[0]);
     expect(gc.memory.byteLength).toBeGreaterThan(p.sizeBefore);
     expect(new Uint8Array(loaded.serialize())).toEqual(bytes);
     loaded.dispose();
     expect(gc.memory.bytesInUse).toBe(p.baseline);
     p.release();
-    p = placeThenFill(...seqs);
-    const fromViews = gc.buildTrie(p.views, { endToken: 0 });
+    const sequences = placeThenFill(...seqs);
+    const fromViews = gc.buildTrie(sequences.views, { endToken: 0 });
     expect(new Uint8Array(fromViews.serialize())).toEqual(bytes);
     fromViews.dispose();
-    expect(gc.memory.bytesInUse).toBe(p.baseline);
-    p.release();
+    expect(gc.memory.bytesInUse).toBe(sequences.baseline);
+    sequences.release();
   });
 });
 
