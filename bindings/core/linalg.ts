@@ -84,7 +84,7 @@ export function checkStagedFinite(inst: WasmInstance, scope: Scope, fn: string, 
   const now = scope.view(arr);
   if (now.length === 0) return;
   const scan = now instanceof Float64Array ? 'nonfinite_index_f64' : 'nonfinite_index_f32';
-  if (inst.run(fn, (k) => k[scan](ptr, now.length)) >= 0) checkFinite(fn, name, scope.view(arr));
+  if (inst.run(fn, (k) => k[scan](ptr, now.length)) >= 0) checkFinite(fn, name, now);
 }
 
 /** Bytes of packing scratch one GEMM of these sizes needs. */
