@@ -603,6 +603,10 @@ export function mixtureParamsOf(v: unknown): GaussianMixtureParams | undefined {
   return undefined;
 }
 
+/**
+ * Checked params, as copies: the call reads them after it allocates, and arrays living in wasm memory
+ * would be detached by a grow (they are small: K·dim means, K stds and weights, T values of ᾱ).
+ */
 function checkMixtureParams(fn: string, p: GaussianMixtureParams): GaussianMixtureParams {
   const K = p.stds?.length;
   if (!(p.means instanceof Float64Array) || !(p.stds instanceof Float64Array) || !(p.weights instanceof Float64Array) || !(p.alphasCumprod instanceof Float64Array)) {
@@ -611,7 +615,7 @@ function checkMixtureParams(fn: string, p: GaussianMixtureParams): GaussianMixtu
   if (!(K >= 1) || p.weights.length !== K || p.means.length !== K * p.dim) {
     throw new RangeError(`${fn}: gaussianMixture params are inconsistent (K = ${K}, dim = ${p.dim}, means.length ${p.means.length})`);
   }
-  return p;
+  return { ...p, means: p.means.slice(), stds: p.stds.slice(), weights: p.weights.slice(), alphasCumprod: p.alphasCumprod.slice() };
 }
 
 /** Evaluate the mixture posterior in float64 for rows of x (the JS reference path of §9). */
@@ -1064,10 +1068,10 @@ export function planSample(opts: SampleOptions): SampleCall {
   const [batch, dim] = checkShape(fn, o.shape);
   const resolved = resolvePlan(fn, opts);
   const key = seedKey(fn, 'opts.seed', o.seed);
-  const mixture = mixtureParamsOf(o.denoiser);
+  const params = mixtureParamsOf(o.denoiser);
+  const mixture = params && checkMixtureParams(fn, params);
   let denoiser: Denoiser | undefined;
   if (mixture) {
-    checkMixtureParams(fn, mixture);
     if (mixture.dim !== dim) throw new RangeError(`${fn}: the gaussianMixture has dim ${mixture.dim} but opts.shape[1] is ${dim}`);
     if (mixture.alphasCumprod.length < resolved.T) throw new RangeError(`${fn}: the gaussianMixture's schedule has ${mixture.alphasCumprod.length} steps, fewer than T = ${resolved.T}`);
   } else denoiser = checkFunction<Denoiser>(fn, 'opts.denoiser', o.denoiser);
@@ -1129,9 +1133,9 @@ function checkMixtureCall(
   t: number,
   shape: [number, number],
 ): { p: GaussianMixtureParams; batch: number; dim: number } {
-  const p = mixtureParamsOf(mixture);
-  if (!p) throw new TypeError(`${fn}: mixture must be a gaussianMixture() object or its params, got ${show(mixture)}`);
-  checkMixtureParams(fn, p);
+  const params = mixtureParamsOf(mixture);
+  if (!params) throw new TypeError(`${fn}: mixture must be a gaussianMixture() object or its params, got ${show(mixture)}`);
+  const p = checkMixtureParams(fn, params);
   const [batch, dim] = checkShape(fn, shape);
   if (dim !== p.dim) throw new RangeError(`${fn}: shape[1] = ${dim} does not match the mixture's dim = ${p.dim}`);
   checkTyped(fn, 'x', x, Float32Array, batch * dim, 'batch*dim');
@@ -1426,10 +1430,10 @@ export function diffusionApi(inst: WasmInstance) {
       const maxV = o.sigmaBar2Max === undefined ? 1 : checkNumber(fn, 'opts.sigmaBar2Max', o.sigmaBar2Max, 0);
       const ts = o.timesteps === undefined ? Array.from({ length: T }, (_, t) => t) : Array.from(o.timesteps);
       ts.forEach((t, i) => checkInt(fn, `opts.timesteps[${i}]`, t, 0, T - 1));
-      const mixture = mixtureParamsOf(denoiserArg);
+      const params = mixtureParamsOf(denoiserArg);
+      const mixture = params && checkMixtureParams(fn, params);
       const denoiser = mixture ? undefined : checkFunction<Denoiser>(fn, 'denoiser', denoiserArg);
       if (mixture) {
-        checkMixtureParams(fn, mixture);
         if (mixture.dim !== dim) throw new RangeError(`${fn}: the gaussianMixture has dim ${mixture.dim} but opts.dim is ${dim}`);
       }
       const signal = checkSignal(fn, o.signal);

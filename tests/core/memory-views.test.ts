@@ -353,6 +353,23 @@ describe('diffusion with arrays in gc.memory while the call grows it', () => {
     }
   });
 
+  it('(b) mixture params whose arrays live in gc.memory equal the copy path (mixtureDenoise, sample)', async () => {
+    const x = f32(n);
+    const { means, stds, weights, alphasCumprod, dim } = mix.params;
+    const want = gc.mixtureDenoise(mix.params, x, 700, [32, 2]);
+    const opts = { sampler: 'ddim' as const, schedule, steps: 5, shape: [32, 2] as [number, number], seed: 8 };
+    const wantSample = await gc.sample({ ...opts, denoiser: mix.params });
+    for (const call of ['mixtureDenoise', 'sample'] as const) {
+      const p = placeThenFill(means, stds, weights, alphasCumprod);
+      const [rm, rs, rw, ra] = p.views;
+      const params = { kind: 'gaussianMixture' as const, means: rm, stds: rs, weights: rw, alphasCumprod: ra, dim };
+      if (call === 'mixtureDenoise') expect(Array.from(gc.mixtureDenoise(params, x, 700, [32, 2]))).toEqual(Array.from(want));
+      else expect(Array.from(await gc.sample({ ...opts, denoiser: params }))).toEqual(Array.from(wantSample));
+      expectGrownAndBaseline(p);
+      p.release();
+    }
+  });
+
   it('(b) energyDistance and meanDistance: resident a and b equal the copy path', () => {
     const a = f32(40 * 3);
     const b = f32(25 * 3);
