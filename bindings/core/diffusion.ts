@@ -1763,7 +1763,8 @@ export function diffusionApi(inst: WasmInstance) {
           const s = i + 1 < ts.length ? ts[i + 1] : 0;
           const x0 = Float32Array.from(await call(predictX0, 'opts.predictX0', x, t));
           throwIfAborted(signal, fn);
-          const Fs = s === 0 ? x0 : await call(degrade, 'opts.degrade', x0, s);
+          // A copy: the next callback may grow gc.memory, detaching a result that lives there.
+          const Fs = s === 0 ? x0 : Float32Array.from(await call(degrade, 'opts.degrade', x0, s));
           if (rule === 'naive') x.set(Fs);
           else {
             const Ft = await call(degrade, 'opts.degrade', x0, t);

@@ -370,6 +370,23 @@ describe('diffusion with arrays in gc.memory while the call grows it', () => {
     }
   });
 
+  it('(b) sampleUDM: a degrade result in gc.memory, detached by the next callback growing the memory, is still used', async () => {
+    const base = {
+      kind: 'deterministic' as const, shape: [8, 4] as [number, number], timesteps: [9, 6, 3], rule: 'improved' as const,
+      xT: f32(32), predictX0: (x: Float32Array) => x.map((v) => 0.5 * v),
+    };
+    const F = (x: Float32Array, t: number) => x.map((v, i) => v * (1 - t / 10) + 0.01 * i);
+    const want = await gc.sampleUDM({ ...base, degrade: F });
+    const mem = gc.memory;
+    const degrade = (x: Float32Array, t: number) => {
+      mem.free(mem.alloc(mem.byteLength)); // grows the memory: a view returned by the previous call is detached
+      const view = mem.f32(alloc(x.byteLength), x.length);
+      view.set(F(x, t));
+      return view;
+    };
+    expect(Array.from(await gc.sampleUDM({ ...base, degrade }))).toEqual(Array.from(want));
+  });
+
   it('(b) energyDistance and meanDistance: resident a and b equal the copy path', () => {
     const a = f32(40 * 3);
     const b = f32(25 * 3);
