@@ -23,7 +23,13 @@ export { createPool, type Pool, type PoolOptions } from './worker/pool.js';
 export type Gencore = Api & {
   /** Which wasm build was chosen. */
   readonly features: Features;
-  /** The instance's memory owner (advanced: arrays allocated here are passed to kernels without a copy). */
+  /**
+   * The instance's memory owner (advanced): arrays allocated here are passed to kernels without a copy,
+   * and an `opts.out` here receives the result in place. Any allocation may grow the memory, which
+   * detaches every view on it. A call that grows it still reads and writes such arrays by address, and
+   * returns a new view on `opts.out`'s bytes instead of the (detached) `opts.out` object; without a grow
+   * it returns `opts.out` itself.
+   */
   readonly memory: WasmMemory;
 };
 

@@ -7,7 +7,7 @@
  * them on a shared memory over heads and row blocks (bindings/worker/parallel/attention.ts).
  */
 import type { WasmInstance } from '../wasm/load.js';
-import { copyOut, type Scope } from '../wasm/memory.js';
+import type { Scope } from '../wasm/memory.js';
 import { checkStagedFinite, gemmScratchBytes, pinvAt, pinvScratchBytes, PINV_MAX_ITERATIONS } from '../linalg/linalg.js';
 import {
   checkF32,
@@ -334,27 +334,27 @@ export function checkAllFinite(fn: string, arrays: Array<[string, Float32Array]>
 /**
  * Stage an attention call's inputs in `scope` (zero-copy for arrays already in wasm memory) and check
  * that q, k, v are finite (a read-only scan; RangeError naming the parameter and index) before any
- * kernel computes on them.
+ * kernel computes on them. `convKernel` is only pinned here; the caller copies it in.
  */
 export function stageAttention(
   inst: WasmInstance,
   scope: Scope,
-  p: { q: Float32Array; k: Float32Array; v: Float32Array; keyMask: Uint8Array | undefined; out: Float32Array | undefined; heads: number; n: number; dv: number },
+  p: { q: Float32Array; k: Float32Array; v: Float32Array; keyMask: Uint8Array | undefined; convKernel?: Float32Array; out: Float32Array | undefined; heads: number; n: number; dv: number },
   fn: string,
   extraBytes: number,
 ): AttentionPtrs {
-  const mem = scope.mem;
-  const size = (a: Float32Array | Uint8Array | undefined) => (a === undefined || mem.contains(a) ? 0 : a.byteLength);
+  scope.pin(p.q, p.k, p.v, p.keyMask, p.convKernel, p.out);
+  const size = (a: Float32Array | Uint8Array | undefined) => (a === undefined || scope.resident(a) ? 0 : a.byteLength);
   const outBytes = p.heads * p.n * p.dv * 4;
-  mem.checkFits(fn, size(p.q) + size(p.k) + size(p.v) + size(p.keyMask) + (p.out && mem.contains(p.out) ? 0 : outBytes) + extraBytes);
+  scope.mem.checkFits(fn, size(p.q) + size(p.k) + size(p.v) + size(p.keyMask) + (p.out && scope.resident(p.out) ? 0 : outBytes) + extraBytes);
   const q = scope.copyIn(p.q, `${fn}: q`);
   const k = scope.copyIn(p.k, `${fn}: k`);
   const v = scope.copyIn(p.v, `${fn}: v`);
-  checkStagedFinite(inst, fn, 'q', p.q, q);
-  checkStagedFinite(inst, fn, 'k', p.k, k);
-  checkStagedFinite(inst, fn, 'v', p.v, v);
+  checkStagedFinite(inst, scope, fn, 'q', p.q, q);
+  checkStagedFinite(inst, scope, fn, 'k', p.k, k);
+  checkStagedFinite(inst, scope, fn, 'v', p.v, v);
   const mask = p.keyMask ? scope.copyIn(p.keyMask, `${fn}: keyMask`) : 0;
-  const out = p.out && mem.contains(p.out) ? p.out.byteOffset : scope.alloc(outBytes, `${fn}: out`);
+  const out = scope.resultPtr(p.out, outBytes, `${fn}: out`);
   return { q, k, v, mask, out };
 }
 
@@ -385,7 +385,7 @@ export function attentionApi(inst: WasmInstance) {
         const ptrs = stageAttention(inst, scope, p, 'attention', scratchBytes);
         const scratch = scope.alloc(scratchBytes, 'attention scratch');
         for (let h = 0; h < p.heads; h++) attentionRowsAt(inst, p, ptrs, h, 0, p.n, scratch);
-        return copyOut(scope.mem, Float32Array, ptrs.out, len, p.out);
+        return scope.copyOut(Float32Array, ptrs.out, len, p.out);
       });
     },
 
@@ -426,7 +426,7 @@ export function attentionApi(inst: WasmInstance) {
           }
           nystromOutputAt(inst, p, ptrs, conv, h, ws, 0, p.n, scratch);
         }
-        return copyOut(scope.mem, Float32Array, ptrs.out, len, p.out);
+        return scope.copyOut(Float32Array, ptrs.out, len, p.out);
       });
     },
   };

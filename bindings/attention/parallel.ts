@@ -25,7 +25,6 @@ import {
   type NystromWorkspace,
   type RowItem,
 } from './attention.js';
-import { copyOut } from '../wasm/memory.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { splitRange } from '../worker/split.js';
 
@@ -88,7 +87,7 @@ export async function parallelAttention(pool: WorkerPool, q: Float32Array, k: Fl
       const dims = attentionDims(p);
       const tasks: AttentionTask[] = groups.map((items) => ({ kind: 'attention', dims, ptrs, items, scratch: scope.alloc(scratchBytes, 'attention scratch') }));
       await pool.splitShared(tasks);
-      return copyOut(host.mem, Float32Array, ptrs.out, len, p.out);
+      return scope.copyOut(Float32Array, ptrs.out, len, p.out);
     } finally {
       scope.close();
     }
@@ -154,7 +153,7 @@ export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array
         await round('mix', headItems(heads, outputGroups.length));
       }
       await round('output', outputGroups);
-      return copyOut(host.mem, Float32Array, ptrs.out, len, p.out);
+      return scope.copyOut(Float32Array, ptrs.out, len, p.out);
     } finally {
       scope.close();
     }

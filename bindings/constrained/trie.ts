@@ -786,31 +786,35 @@ export function trieApi(inst: WasmInstance) {
       const h = readHeader(fn, buffer);
       const bodyBytes = h.bytes.byteLength - HEADER;
       const used = 4 * (4 * h.n + 1 + h.m + h.i);
-      const ptr = inst.mem.alloc(used, 'trie');
       const mem = inst.mem;
-      try {
-        mem.u8(ptr, used).set(h.bytes.subarray(HEADER, HEADER + Math.min(used, bodyBytes)));
-        const off = sectionOffsets(h.n, h.m);
-        const where = mem.alloc(16, 'where');
-        let code: number;
+      return mem.scoped((scope) => {
+        // Bytes living in wasm memory are read through their pin: the trie's block may grow the memory.
+        scope.pin(h.bytes);
+        const ptr = mem.alloc(used, 'trie');
         try {
-          code = inst.run(fn, (k) =>
-            k.trie_validate(
-              ptr + 4 * off.label, ptr + 4 * off.childStart, ptr + 4 * off.lo, ptr + 4 * off.hi, ptr + 4 * off.entryNode, ptr + 4 * off.inputToEntry,
-              h.n, h.m, h.i, where,
-            ),
-          );
-          if (code !== 0) throw validationError(fn, code, mem.i32(where, 1)[0]);
-        } finally {
-          if (inst.mem === mem) mem.free(where);
+          mem.u8(ptr, used).set(scope.view(h.bytes).subarray(HEADER, HEADER + Math.min(used, bodyBytes)));
+          const off = sectionOffsets(h.n, h.m);
+          const where = mem.alloc(16, 'where');
+          let code: number;
+          try {
+            code = inst.run(fn, (k) =>
+              k.trie_validate(
+                ptr + 4 * off.label, ptr + 4 * off.childStart, ptr + 4 * off.lo, ptr + 4 * off.hi, ptr + 4 * off.entryNode, ptr + 4 * off.inputToEntry,
+                h.n, h.m, h.i, where,
+              ),
+            );
+            if (code !== 0) throw validationError(fn, code, mem.i32(where, 1)[0]);
+          } finally {
+            if (inst.mem === mem) mem.free(where);
+          }
+          const { maxWidth, depth } = widthOf(mem.i32(ptr + 4 * off.childStart, h.n + 1), h.n);
+          if (depth !== h.maxDepth) throw new RangeError(`${fn}: corrupt trie: header maxDepth ${h.maxDepth} but the trie is ${depth} deep`);
+          return new TokenTrie({ kind: 'wasm', inst, mem, ptr }, { n: h.n, m: h.m, i: h.i, maxDepth: h.maxDepth, maxWidth, endToken: h.endToken });
+        } catch (err) {
+          if (inst.mem === mem) mem.free(ptr);
+          throw err;
         }
-        const { maxWidth, depth } = widthOf(mem.i32(ptr + 4 * off.childStart, h.n + 1), h.n);
-        if (depth !== h.maxDepth) throw new RangeError(`${fn}: corrupt trie: header maxDepth ${h.maxDepth} but the trie is ${depth} deep`);
-        return new TokenTrie({ kind: 'wasm', inst, mem, ptr }, { n: h.n, m: h.m, i: h.i, maxDepth: h.maxDepth, maxWidth, endToken: h.endToken });
-      } catch (err) {
-        if (inst.mem === mem) mem.free(ptr);
-        throw err;
-      }
+      });
     },
 
     /**

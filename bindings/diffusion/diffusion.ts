@@ -11,7 +11,7 @@
  * value of element row·dim + col does not depend on batch split, worker count or SIMD width.
  */
 import type { WasmInstance } from '../wasm/load.js';
-import { copyOut, type FloatArray, type Scope } from '../wasm/memory.js';
+import type { FloatArray, Scope } from '../wasm/memory.js';
 import { awaitCallback, checkTimeoutMs, stepYielder } from '../shared/callbacks.js';
 import { throwIfAborted } from '../shared/errors.js';
 import {
@@ -626,6 +626,10 @@ export function mixtureParamsOf(v: unknown): GaussianMixtureParams | undefined {
   return undefined;
 }
 
+/**
+ * Checked params, as copies: the call reads them after it allocates, and arrays living in wasm memory
+ * would be detached by a grow (they are small: K·dim means, K stds and weights, T values of ᾱ).
+ */
 function checkMixtureParams(fn: string, p: GaussianMixtureParams): GaussianMixtureParams {
   const K = p.stds?.length;
   if (!(p.means instanceof Float64Array) || !(p.stds instanceof Float64Array) || !(p.weights instanceof Float64Array) || !(p.alphasCumprod instanceof Float64Array)) {
@@ -634,7 +638,7 @@ function checkMixtureParams(fn: string, p: GaussianMixtureParams): GaussianMixtu
   if (!(K >= 1) || p.weights.length !== K || p.means.length !== K * p.dim) {
     throw new RangeError(`${fn}: gaussianMixture params are inconsistent (K = ${K}, dim = ${p.dim}, means.length ${p.means.length})`);
   }
-  return p;
+  return { ...p, means: p.means.slice(), stds: p.stds.slice(), weights: p.weights.slice(), alphasCumprod: p.alphasCumprod.slice() };
 }
 
 /** Evaluate the mixture posterior in float64 for rows of x (the JS reference path of §9). */
@@ -1089,10 +1093,10 @@ export function planSample(opts: SampleOptions): SampleCall {
   checkValues(fn, 'opts.shape batch*dim', batch * dim);
   const resolved = resolvePlan(fn, opts);
   const key = seedKey(fn, 'opts.seed', o.seed);
-  const mixture = mixtureParamsOf(o.denoiser);
+  const params = mixtureParamsOf(o.denoiser);
+  const mixture = params && checkMixtureParams(fn, params);
   let denoiser: Denoiser | undefined;
   if (mixture) {
-    checkMixtureParams(fn, mixture);
     if (mixture.dim !== dim) throw new RangeError(`${fn}: the gaussianMixture has dim ${mixture.dim} but opts.shape[1] is ${dim}`);
     if (mixture.alphasCumprod.length < resolved.T) throw new RangeError(`${fn}: the gaussianMixture's schedule has ${mixture.alphasCumprod.length} steps, fewer than T = ${resolved.T}`);
   } else denoiser = checkFunction<Denoiser>(fn, 'opts.denoiser', o.denoiser);
@@ -1165,9 +1169,9 @@ function checkMixtureCall(
   t: number,
   shape: [number, number],
 ): { p: GaussianMixtureParams; batch: number; dim: number } {
-  const p = mixtureParamsOf(mixture);
-  if (!p) throw new TypeError(`${fn}: mixture must be a gaussianMixture() object or its params, got ${show(mixture)}`);
-  checkMixtureParams(fn, p);
+  const params = mixtureParamsOf(mixture);
+  if (!params) throw new TypeError(`${fn}: mixture must be a gaussianMixture() object or its params, got ${show(mixture)}`);
+  const p = checkMixtureParams(fn, params);
   const [batch, dim] = checkShape(fn, shape);
   if (dim !== p.dim) throw new RangeError(`${fn}: shape[1] = ${dim} does not match the mixture's dim = ${p.dim}`);
   checkTyped(fn, 'x', x, Float32Array, batch * dim, 'batch*dim');
@@ -1285,23 +1289,25 @@ export function diffusionApi(inst: WasmInstance) {
     const f = foldPrediction(r.prediction, c.a, c.b);
     const thresholds = r.thresholding ? rowThresholds(x, modelOutput, rows, dim, f.kx, f.km, r.thresholding) : undefined;
 
-    if (f64) {
+    if (f64) return inst.mem.scoped((scope) => {
       // Float64 formulas (reference path): same order as the kernel, in float64.
+      scope.pin(x, modelOutput, out);
       let z: ArrayLike<number> | undefined = noise;
       if (!z && c.C > 0) {
-        z = inst.mem.scoped((scope) => {
-          const p = scope.alloc(n * 4, 'noise');
-          normalsInto(scope, key, stream, 0, n, p);
-          return Float64Array.from(inst.mem.f32(p, n));
-        });
+        const p = scope.alloc(n * 4, 'noise');
+        normalsInto(scope, key, stream, 0, n, p);
+        z = Float64Array.from(inst.mem.f32(p, n));
       }
-      const prevSample = (out ?? new Float64Array(n)) as T;
+      // The caller's arrays as they are after that allocation (a grow detaches views on wasm memory).
+      const xs = scope.view(x);
+      const ms = scope.view(modelOutput);
+      const prevSample = (out ? scope.view(out) : new Float64Array(n)) as T;
       const pred = new Float64Array(n) as T;
       const Qp = c.Q + c.R * f.ex;
       const Rp = c.R * f.em;
       for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        const mi = modelOutput[i];
+        const xi = xs[i];
+        const mi = ms[i];
         const x0 = f.kx * xi + f.km * mi;
         let y = x0;
         let P = c.P;
@@ -1317,12 +1323,13 @@ export function diffusionApi(inst: WasmInstance) {
         prevSample[i] = P * y + Qp * xi + Rp * mi + (c.C > 0 ? c.C * z![i] : 0);
       }
       return { prevSample, predOriginalSample: pred, coefficients: c };
-    }
+    });
     const result = inst.mem.scoped((scope) => {
+      scope.pin(x, modelOutput, noise, out);
       const px = scope.copyIn(x, 'x');
       const pm = scope.copyIn(modelOutput, 'modelOutput');
       const pn = noise && c.C > 0 ? scope.copyIn(noise, 'noise') : 0;
-      const po = scope.alloc(n * 4, 'out');
+      const po = scope.resultPtr(out === x ? undefined : out, n * 4, 'out');
       const p0 = scope.alloc(n * 4, 'predOriginalSample');
       const ptrs = {
         x: px, m: pm, noise: pn, out: po, x0: p0,
@@ -1331,9 +1338,9 @@ export function diffusionApi(inst: WasmInstance) {
         prow: thresholds ? scope.alloc(rows * 4, 'row P') : 0,
       };
       fusedStep(ptrs, rows, dim, c, r, key, stream, 0, thresholds);
-      const pred = copyOut(inst.mem, Float32Array, p0, n);
+      const pred = scope.copyOut(Float32Array, p0, n);
       if (thresholds) for (let i = 0; i < n; i++) pred[i] = pred[i] / thresholds[Math.floor(i / dim)];
-      return { prevSample: copyOut(inst.mem, Float32Array, po, n, out as Float32Array | undefined), pred };
+      return { prevSample: scope.copyOut(Float32Array, po, n, out as Float32Array | undefined), pred };
     });
     return { prevSample: result.prevSample as T, predOriginalSample: result.pred as T, coefficients: c };
   };
@@ -1389,6 +1396,7 @@ export function diffusionApi(inst: WasmInstance) {
       throwIfAborted(signal, 'sample');
       const scope = inst.mem.openScope();
       try {
+        scope.pin(call.xT, call.out);
         const px = scope.alloc(n * 4, 'x');
         const pm = scope.alloc(n * 4, 'model output');
         const ptrs = {
@@ -1398,7 +1406,7 @@ export function diffusionApi(inst: WasmInstance) {
           prow: coef.thresholding ? scope.alloc(batch * 4, 'row P') : 0,
         };
         const mix = mixture ? stageMixture(scope, mixture) : undefined;
-        if (call.xT) inst.mem.f32(px, n).set(call.xT);
+        if (call.xT) inst.mem.f32(px, n).set(scope.view(call.xT));
         else normalsInto(scope, key, STREAM.xT, first, n, px);
         const between = stepYielder('sample', signal);
         for (let i = 0; i < steps; i++) {
@@ -1426,7 +1434,7 @@ export function diffusionApi(inst: WasmInstance) {
           await report(onProgress, { step: i + 1, steps, t }, 'sample', signal);
         }
         inst.checkNotResetSince('sample', scope.mem);
-        return copyOut(inst.mem, Float32Array, px, n, call.out);
+        return scope.copyOut(Float32Array, px, n, call.out);
       } finally {
         scope.close();
       }
@@ -1464,10 +1472,10 @@ export function diffusionApi(inst: WasmInstance) {
       const maxV = o.sigmaBar2Max === undefined ? 1 : checkNumber(fn, 'opts.sigmaBar2Max', o.sigmaBar2Max, 0);
       const ts = o.timesteps === undefined ? Array.from({ length: T }, (_, t) => t) : Array.from(o.timesteps);
       ts.forEach((t, i) => checkInt(fn, `opts.timesteps[${i}]`, t, 0, T - 1));
-      const mixture = mixtureParamsOf(denoiserArg);
+      const params = mixtureParamsOf(denoiserArg);
+      const mixture = params && checkMixtureParams(fn, params);
       const denoiser = mixture ? undefined : checkFunction<Denoiser>(fn, 'denoiser', denoiserArg);
       if (mixture) {
-        checkMixtureParams(fn, mixture);
         if (mixture.dim !== dim) throw new RangeError(`${fn}: the gaussianMixture has dim ${mixture.dim} but opts.dim is ${dim}`);
       }
       const signal = checkSignal(fn, o.signal);
@@ -1500,6 +1508,7 @@ export function diffusionApi(inst: WasmInstance) {
       throwIfAborted(signal, fn);
       const scope = inst.mem.openScope();
       try {
+        scope.pin(data);
         const pz = scope.alloc(n * 4, 'epsilon');
         const pxt = scope.alloc(n * 4, 'x_t');
         const peps = scope.alloc(n * 4, 'eps hat');
@@ -1518,7 +1527,8 @@ export function diffusionApi(inst: WasmInstance) {
           normalsInto(scope, key, STREAM.estimator(t), 0, n, pz, rngScratch);
           const z = inst.mem.f32(pz, n);
           const xt = inst.mem.f32(pxt, n);
-          for (let e = 0; e < n; e++) xt[e] = a * data[e] + b * z[e];
+          const x0 = scope.view(data);
+          for (let e = 0; e < n; e++) xt[e] = a * x0[e] + b * z[e];
           let eps: ArrayLike<number>;
           if (mix) {
             runMixture(mixture!, mix, pxt, M, t, peps, 0, 0);
@@ -1574,10 +1584,11 @@ export function diffusionApi(inst: WasmInstance) {
       const o = checkOptions(fn, opts);
       const out = o.out === undefined ? undefined : checkTyped(fn, 'opts.out', o.out, Float32Array, batch * dim, 'batch*dim');
       return inst.mem.scoped((scope) => {
+        scope.pin(x, out);
         const px = scope.copyIn(x, 'x');
-        const pe = scope.alloc(batch * dim * 4, 'eps');
+        const pe = scope.resultPtr(out, batch * dim * 4, 'eps');
         runMixture(p, stageMixture(scope, p), px, batch, t, pe, 0, 0);
-        return copyOut(inst.mem, Float32Array, pe, batch * dim, out);
+        return scope.copyOut(Float32Array, pe, batch * dim, out);
       });
     },
 
@@ -1586,11 +1597,12 @@ export function diffusionApi(inst: WasmInstance) {
       const fn = 'mixturePosterior';
       const { p, batch, dim } = checkMixtureCall(fn, mixture, x, t, shape);
       return inst.mem.scoped((scope) => {
+        scope.pin(x);
         const px = scope.copyIn(x, 'x');
         const pm = scope.alloc(batch * dim * 4, 'mean');
         const pc = scope.alloc(batch * 8, 'trCov');
         runMixture(p, stageMixture(scope, p), px, batch, t, 0, pm, pc);
-        return { mean: copyOut(inst.mem, Float32Array, pm, batch * dim), trCov: copyOut(inst.mem, Float64Array, pc, batch) };
+        return { mean: scope.copyOut(Float32Array, pm, batch * dim), trCov: scope.copyOut(Float64Array, pc, batch) };
       });
     },
 
@@ -1610,7 +1622,7 @@ export function diffusionApi(inst: WasmInstance) {
       return inst.mem.scoped((scope) => {
         const p = scope.alloc(pairs * 8, 'words');
         inst.run(fn, (k) => k.rng_words(key[0], key[1], stream >>> 0, firstPair >>> 0, pairs, p));
-        return copyOut(inst.mem, Uint32Array, p, pairs * 2);
+        return scope.copyOut(Uint32Array, p, pairs * 2);
       });
     },
 
@@ -1629,9 +1641,10 @@ export function diffusionApi(inst: WasmInstance) {
       const out = o.out === undefined ? undefined : checkTyped(fn, 'opts.out', o.out, Float32Array, n, 'n');
       if (n === 0) return out ?? new Float32Array(0);
       return inst.mem.scoped((scope) => {
-        const p = scope.alloc(n * 4, 'normals');
+        scope.pin(out);
+        const p = scope.resultPtr(out, n * 4, 'normals');
         normalsInto(scope, key, stream, first, n, p);
-        return copyOut(inst.mem, Float32Array, p, n, out);
+        return scope.copyOut(Float32Array, p, n, out);
       });
     },
 
@@ -1665,10 +1678,17 @@ export function diffusionApi(inst: WasmInstance) {
       const { ctor, kernel, limitExp } = distancePrecision([a, b]);
       const scale = distanceScale([a, b], limitExp);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledPoints(a, ctor, scale), 'a');
-        const pb = scope.copyIn(scaledPoints(b, ctor, scale), 'b');
-        const paT = scope.copyIn(transposedPoints(a, na, dim, ctor, scale), 'a transposed');
-        const pbT = scope.copyIn(transposedPoints(b, nb, dim, ctor, scale), 'b transposed');
+        scope.pin(a, b);
+        const [as, bs, aT, bT] = [
+          scaledPoints(a, ctor, scale),
+          scaledPoints(b, ctor, scale),
+          transposedPoints(a, na, dim, ctor, scale),
+          transposedPoints(b, nb, dim, ctor, scale),
+        ];
+        const pa = scope.copyIn(as, 'a');
+        const pb = scope.copyIn(bs, 'b');
+        const paT = scope.copyIn(aT, 'a transposed');
+        const pbT = scope.copyIn(bT, 'b transposed');
         const ab = inst.run(fn, (k) => k[kernel](pa, 0, na, pbT, nb, dim, 0));
         const aa = inst.run(fn, (k) => k[kernel](pa, 0, na, paT, na, dim, 1));
         const bbMean = withinB ?? unscale((2 * inst.run(fn, (k) => k[kernel](pb, 0, nb, pbT, nb, dim, 1))) / (nb * (nb - 1)), scale);
@@ -1697,8 +1717,10 @@ export function diffusionApi(inst: WasmInstance) {
       const { ctor, kernel, limitExp } = distancePrecision([a, other]);
       const scale = distanceScale([a, other], limitExp);
       return inst.mem.scoped((scope) => {
-        const pa = scope.copyIn(scaledPoints(a, ctor, scale), 'a');
-        const pbT = scope.copyIn(transposedPoints(other, nb, dim, ctor, scale), 'b transposed');
+        scope.pin(a);
+        const [as, bT] = [scaledPoints(a, ctor, scale), transposedPoints(other, nb, dim, ctor, scale)];
+        const pa = scope.copyIn(as, 'a');
+        const pbT = scope.copyIn(bT, 'b transposed');
         const sum = inst.run(fn, (k) => k[kernel](pa, 0, na, pbT, nb, dim, b === null ? 1 : 0));
         return unscale(b === null ? (2 * sum) / (na * (na - 1)) : sum / (na * nb), scale);
       });
@@ -1794,7 +1816,8 @@ export function diffusionApi(inst: WasmInstance) {
           const s = i + 1 < ts.length ? ts[i + 1] : 0;
           const x0 = Float32Array.from(await call(predictX0, 'opts.predictX0', x, t));
           throwIfAborted(signal, fn);
-          const Fs = s === 0 ? x0 : await call(degrade, 'opts.degrade', x0, s);
+          // A copy: the next callback may grow gc.memory, detaching a result that lives there.
+          const Fs = s === 0 ? x0 : Float32Array.from(await call(degrade, 'opts.degrade', x0, s));
           if (rule === 'naive') x.set(Fs);
           else {
             const Ft = await call(degrade, 'opts.degrade', x0, t);

@@ -8,7 +8,7 @@
  * TypeScript.
  */
 import type { WasmInstance } from '../wasm/load.js';
-import { copyOut, type FloatArray, type Scope, type WasmMemory } from '../wasm/memory.js';
+import type { FloatArray, Scope } from '../wasm/memory.js';
 import {
   checkBool,
   checkEnum,
@@ -250,9 +250,10 @@ export function entropyScratchBytes(p: { cols: number; f64: boolean }): number {
 
 /** Copy a planned solve's inputs into `scope` and allocate its outputs (plus `extraBytes` the caller needs). */
 export function stageEntropySolve(scope: Scope, p: EntropySolvePlan, extraBytes: number): EntropySolvePtrs {
+  scope.pin(p.x, p.out);
   const bytes = p.f64 ? 8 : 4;
   const n = p.rows * p.cols;
-  const xBytes = scope.mem.contains(p.x) ? 0 : n * bytes;
+  const xBytes = scope.resident(p.x) ? 0 : n * bytes;
   scope.mem.checkFits('entropyNormalize', xBytes + (p.wantOut ? n * bytes : 0) + p.rows * 29 + (p.cols + 1) * 8 + extraBytes + 256);
   const x = scope.copyIn(p.x, 'x');
   const targets = scope.copyIn(p.targets, 'targetH');
@@ -262,7 +263,7 @@ export function stageEntropySolve(scope: Scope, p: EntropySolvePlan, extraBytes:
     x,
     targets,
     gamma0,
-    out: p.wantOut ? scope.alloc(n * bytes, 'out') : 0,
+    out: p.wantOut ? scope.resultPtr(p.out === p.x ? undefined : p.out, n * bytes, 'out') : 0,
     gamma: scope.alloc(p.rows * 8, 'gamma'),
     entropy: scope.alloc(p.rows * 8, 'entropy'),
     iterations: scope.alloc(p.rows * 4, 'iterations'),
@@ -291,14 +292,14 @@ export function entropySolveRows(
 }
 
 /** Copy the per-row results (and the output rows) of a finished solve out of wasm memory. */
-export function collectEntropySolve<T extends FloatArray>(mem: WasmMemory, p: EntropySolvePlan<T>, ptrs: EntropySolvePtrs) {
+export function collectEntropySolve<T extends FloatArray>(scope: Scope, p: EntropySolvePlan<T>, ptrs: EntropySolvePtrs) {
   const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as new (buf: ArrayBufferLike, off: number, len: number) => T;
   return {
-    out: p.wantOut ? copyOut(mem, ctor as never, ptrs.out, p.rows * p.cols, p.out) as T : undefined,
-    gamma: copyOut(mem, Float64Array, ptrs.gamma, p.rows),
-    entropy: copyOut(mem, Float64Array, ptrs.entropy, p.rows),
-    iterations: copyOut(mem, Int32Array, ptrs.iterations, p.rows),
-    status: copyOut(mem, Uint8Array, ptrs.status, p.rows),
+    out: p.wantOut ? scope.copyOut(ctor as never, ptrs.out, p.rows * p.cols, p.out) as T : undefined,
+    gamma: scope.copyOut(Float64Array, ptrs.gamma, p.rows),
+    entropy: scope.copyOut(Float64Array, ptrs.entropy, p.rows),
+    iterations: scope.copyOut(Int32Array, ptrs.iterations, p.rows),
+    status: scope.copyOut(Uint8Array, ptrs.status, p.rows),
   };
 }
 
@@ -319,7 +320,7 @@ export function runEntropySolve<T extends FloatArray>(inst: WasmInstance, p: Ent
     const ptrs = stageEntropySolve(scope, p, entropyScratchBytes(p));
     const scratch = scope.alloc(entropyScratchBytes(p), 'entropy scratch');
     if (p.rows > 0) entropySolveRows(inst, p, ptrs, 0, p.rows, scratch);
-    return entropySolveResult(p, collectEntropySolve(inst.mem, p, ptrs));
+    return entropySolveResult(p, collectEntropySolve(scope, p, ptrs));
   });
 }
 
@@ -522,13 +523,14 @@ export function entropyApi(inst: WasmInstance) {
       const fromLogits = o.fromLogits === undefined ? false : checkBool(fn, 'opts.fromLogits', o.fromLogits);
       const f64 = x instanceof Float64Array;
       return inst.mem.scoped((scope) => {
+        scope.pin(x);
         const bytes = f64 ? 8 : 4;
-        scope.mem.checkFits(fn, (scope.mem.contains(x) ? 0 : x.length * bytes) + rows * 8 + cols * bytes + 64);
+        scope.mem.checkFits(fn, (scope.resident(x) ? 0 : x.length * bytes) + rows * 8 + cols * bytes + 64);
         const px = scope.copyIn(x, 'x');
         const h = scope.alloc(rows * 8, 'entropy');
         const scratch = scope.alloc(cols * bytes, 'entropy scratch');
         if (rows > 0) inst.run(fn, (k) => k[f64 ? 'entropy_rows_f64' : 'entropy_rows_f32'](px, rows, cols, +fromLogits, h, scratch));
-        return copyOut(inst.mem, Float64Array, h, rows);
+        return scope.copyOut(Float64Array, h, rows);
       });
     },
 

@@ -60,7 +60,7 @@ async function parallelSolve<T extends FloatArray>(
         scratch: scope.alloc(scratchBytes, 'entropy scratch'),
       }));
       await pool.splitShared(tasks);
-      return entropySolveResult(p, collectEntropySolve(host.mem, p, ptrs));
+      return entropySolveResult(p, collectEntropySolve(scope, p, ptrs));
     } finally {
       scope.close();
     }

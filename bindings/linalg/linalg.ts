@@ -3,7 +3,7 @@
  * Semantics: spec/attention.md §2 (matmul).
  */
 import type { WasmInstance } from '../wasm/load.js';
-import { copyOut, type FloatArray, type Scope } from '../wasm/memory.js';
+import type { FloatArray, Scope } from '../wasm/memory.js';
 import {
   checkBool,
   checkFinite,
@@ -76,14 +76,15 @@ export function planMatmul<T extends FloatArray>(a: T, b: T, m: number, k: numbe
 }
 
 /**
- * RangeError naming the parameter and index when the staged copy at `ptr` of `arr` holds ±∞ or NaN.
- * The scan runs in wasm (a read-only SIMD pass, ~20× faster than a JS loop on large inputs) before any
- * kernel computes on the copy; only a failure walks `arr` in JS, for the message.
+ * RangeError naming the parameter and index when the staged copy at `ptr` of `arr` (pinned in `scope`)
+ * holds ±∞ or NaN. The scan runs in wasm (a read-only SIMD pass, ~20× faster than a JS loop on large
+ * inputs) before any kernel computes on the copy; only a failure walks the elements in JS, for the message.
  */
-export function checkStagedFinite(inst: WasmInstance, fn: string, name: string, arr: FloatArray, ptr: number): void {
-  if (arr.length === 0) return;
-  const scan = arr instanceof Float64Array ? 'nonfinite_index_f64' : 'nonfinite_index_f32';
-  if (inst.run(fn, (k) => k[scan](ptr, arr.length)) >= 0) checkFinite(fn, name, arr);
+export function checkStagedFinite(inst: WasmInstance, scope: Scope, fn: string, name: string, arr: FloatArray, ptr: number): void {
+  const now = scope.view(arr);
+  if (now.length === 0) return;
+  const scan = now instanceof Float64Array ? 'nonfinite_index_f64' : 'nonfinite_index_f32';
+  if (inst.run(fn, (k) => k[scan](ptr, now.length)) >= 0) checkFinite(fn, name, now);
 }
 
 /** Bytes of packing scratch one GEMM of these sizes needs. */
@@ -119,18 +120,16 @@ export function gemmRows(
  * finite (RangeError naming the parameter and index) before any kernel computes on them.
  */
 export function stageMatmul(inst: WasmInstance, scope: Scope, p: MatmulPlan<FloatArray>, scratchBytes: number): { a: number; b: number; c: number } {
+  scope.pin(p.a, p.b, p.out);
   const bytes = p.f64 ? 8 : 4;
-  const copied = (arr: FloatArray | undefined, len: number) => (arr !== undefined && scope.mem.contains(arr) ? 0 : len * bytes);
+  const copied = (arr: FloatArray | undefined, len: number) => (arr !== undefined && scope.resident(arr) ? 0 : len * bytes);
   scope.mem.checkFits('matmul', copied(p.a, p.m * p.k) + copied(p.b, p.k * p.n) + copied(p.out, p.m * p.n) + scratchBytes);
   const a = scope.copyIn(p.a, 'a');
   const b = scope.copyIn(p.b, 'b');
-  let c: number;
-  if (p.out !== undefined && scope.mem.contains(p.out)) c = p.out.byteOffset;
-  else if (p.out !== undefined && p.beta !== 0) c = scope.copyIn(p.out, 'out');
-  else c = scope.alloc(p.m * p.n * (p.f64 ? 8 : 4), 'out');
-  checkStagedFinite(inst, 'matmul', 'a', p.a, a);
-  checkStagedFinite(inst, 'matmul', 'b', p.b, b);
-  if (p.out !== undefined && p.beta !== 0) checkStagedFinite(inst, 'matmul', 'opts.out', p.out, c);
+  const c = p.out !== undefined && p.beta !== 0 ? scope.copyIn(p.out, 'out') : scope.resultPtr(p.out, p.m * p.n * bytes, 'out');
+  checkStagedFinite(inst, scope, 'matmul', 'a', p.a, a);
+  checkStagedFinite(inst, scope, 'matmul', 'b', p.b, b);
+  if (p.out !== undefined && p.beta !== 0) checkStagedFinite(inst, scope, 'matmul', 'opts.out', p.out, c);
   return { a, b, c };
 }
 
@@ -213,18 +212,26 @@ export function paddedLd(n: number): number {
   return n % 64 === 0 ? n + 8 : n;
 }
 
-/** Copy an n×n matrix into a fresh f64 block of `scope` with leading dimension `ld` (a copy: LU works in place). */
-export function stageSquareF64(scope: Scope, src: FloatArray, n: number, ld: number, what: string): number {
+/**
+ * Copy an n×n matrix into a fresh f64 block of `scope` with leading dimension `ld` (a copy: LU works in
+ * place). A caller's `src` must be pinned in `scope`.
+ */
+export function stageSquareF64(scope: Scope, arr: FloatArray, n: number, ld: number, what: string): number {
   const ptr = scope.alloc(n * ld * 8, what);
+  const src = scope.view(arr);
   const view = scope.mem.f64(ptr, n * ld);
   if (ld === n) view.set(src);
   else for (let i = 0; i < n; i++) view.set(src.subarray(i * n, i * n + n), i * ld);
   return ptr;
 }
 
-/** Copy a square or rectangular matrix into a fresh f64 block of `scope` (always a copy: LU works in place). */
-export function stageF64(scope: Scope, src: ArrayLike<number> & { length: number }, what: string): number {
-  const ptr = scope.alloc(src.length * 8, what);
+/**
+ * Copy a square or rectangular matrix into a fresh f64 block of `scope` (always a copy: LU works in
+ * place). A caller's `arr` must be pinned in `scope`.
+ */
+export function stageF64(scope: Scope, arr: FloatArray, what: string): number {
+  const ptr = scope.alloc(scope.view(arr).length * 8, what);
+  const src = scope.view(arr); // again: the alloc may have grown the memory
   scope.mem.f64(ptr, src.length).set(src);
   return ptr;
 }
@@ -436,11 +443,12 @@ export function linalgApi(inst: WasmInstance) {
       const scratchBytes = pinvScratchBytes(inst, f64, rows, cols);
       inst.mem.checkFits(fn, 2 * rows * cols * bytes + scratchBytes);
       return inst.mem.scoped((scope) => {
+        scope.pin(a, out);
         const aPtr = scope.copyIn(a, 'pinv: a');
-        const z = scope.alloc(rows * cols * bytes, 'pinv: z');
+        const z = scope.resultPtr(out, rows * cols * bytes, 'pinv: z');
         const scratch = scope.alloc(scratchBytes, 'pinv scratch');
         pinvAt(inst, f64, aPtr, rows, cols, iterations, z, scratch);
-        return copyOut(scope.mem, ctor, z, rows * cols, out);
+        return scope.copyOut(ctor, z, rows * cols, out);
       });
     },
     /**
@@ -471,6 +479,7 @@ export function linalgApi(inst: WasmInstance) {
       const Out = (b instanceof Float64Array ? Float64Array : Float32Array) as unknown as { new (len: number): T };
       if (n === 0 || nrhs === 0) return new Out(n * nrhs);
       return inst.mem.scoped((scope) => {
+        scope.pin(a, b);
         const lda = paddedLd(n);
         const lu = stageSquareF64(scope, a, n, lda, 'solve: a');
         const x = stageF64(scope, b, 'solve: b');
@@ -514,7 +523,7 @@ export function linalgApi(inst: WasmInstance) {
         const ptrs = stageMatmul(inst, scope, p, scratchBytes);
         const scratch = scope.alloc(scratchBytes, 'gemm scratch');
         gemmRows(inst, p, { ...ptrs, scratch }, 0, m);
-        return copyOut(scope.mem, ctor, ptrs.c, m * n, p.out);
+        return scope.copyOut(ctor, ptrs.c, m * n, p.out);
       });
     },
   };

@@ -4,7 +4,7 @@
  * gets its rows of op(A) (and of C when beta ≠ 0) and all of op(B) by message.
  */
 import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions, type MatmulPlan } from './linalg.js';
-import { copyOut, type FloatArray } from '../wasm/memory.js';
+import type { FloatArray } from '../wasm/memory.js';
 import { checkFinite } from '../shared/validate.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { splitRange } from '../worker/split.js';
@@ -50,7 +50,7 @@ export async function parallelMatmul<T extends FloatArray>(
         rows,
       }));
       await pool.splitShared(tasks);
-      return copyOut(host.mem, ctor as never, ptrs.c, m * n, p.out) as T;
+      return scope.copyOut(ctor as never, ptrs.c, m * n, p.out) as T;
     } finally {
       scope.close();
     }

@@ -1008,6 +1008,19 @@ function termination(inst: WasmInstance, A: FloatArray, n: number, e: number, B:
   let almostSure = true;
   for (let i = 0; i < n; i++) if (i !== e && !sure[i]) almostSure = false;
 
+  // Greedy: argmax successor over all n columns (ties → lower index), EOS absorbing. Read before the
+  // solves allocate: a grow would detach an A that lives in wasm memory.
+  const next = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (i === e) {
+      next[i] = e;
+      continue;
+    }
+    let best = 0;
+    for (let j = 1; j < n; j++) if (A[i * n + j] > A[i * n + best]) best = j;
+    next[i] = best;
+  }
+
   const absorbProb = new Float64Array(n);
   const expectedLength = new Float64Array(n).fill(Infinity);
   absorbProb[e] = 1;
@@ -1053,17 +1066,6 @@ function termination(inst: WasmInstance, A: FloatArray, n: number, e: number, B:
     return perronAt(inst, scope, p, B, m);
   });
 
-  // Greedy: argmax successor over all n columns (ties → lower index), EOS absorbing.
-  const next = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    if (i === e) {
-      next[i] = e;
-      continue;
-    }
-    let best = 0;
-    for (let j = 1; j < n; j++) if (A[i * n + j] > A[i * n + best]) best = j;
-    next[i] = best;
-  }
   const succ = Int32Array.from(next, (j, i) => (i === e ? -1 : j));
   const cycles = functionalCycles(succ).map((c) => Int32Array.from(c));
   const loops = new Uint8Array(n);

@@ -204,13 +204,53 @@ export class WasmMemory {
   }
 }
 
+/** Where a caller's array was when its call began: its byte address in wasm memory (-1: elsewhere). */
+interface Pin {
+  ptr: number;
+  length: number;
+  byteLength: number;
+}
+
 /**
  * A group of allocations freed together: the normal way for a binding to hold the inputs, outputs and
  * scratch of one call. `close()` is idempotent.
+ *
+ * Caller arrays that live in this memory (views on `memory.buffer`, passed without a copy) are pinned
+ * first, with `pin()`: a grow of a non-shared memory detaches every view on it, the caller's included,
+ * and a detached view reports length 0 and byte offset 0. Once pinned, an array is read and written only
+ * through its pin (`copyIn`, `view`, `resultPtr`, `copyOut`), so growing the memory during the call,
+ * also from a callback, changes nothing.
  */
 export class Scope {
   private ptrs: number[] = [];
+  private pins = new Map<TypedArray, Pin>();
   constructor(readonly mem: WasmMemory) {}
+
+  /**
+   * Record where each caller array is, before this scope allocates anything (`undefined` entries are
+   * skipped). Arrays gencore made itself need no pin (they never live in wasm memory), nor does an array
+   * copied in before the scope's first allocation.
+   * @throws Error when the scope has already allocated (a grow may have detached the arrays: a gencore bug).
+   */
+  pin(...arrays: Array<TypedArray | undefined>): void {
+    if (this.ptrs.length > 0) throw new Error('Scope.pin: caller arrays must be pinned before the scope allocates');
+    for (const arr of arrays) if (arr !== undefined && !this.pins.has(arr)) this.pins.set(arr, this.locate(arr));
+  }
+
+  /** True when `arr` lives in this memory: it is passed by pointer, never copied. */
+  resident(arr: TypedArray): boolean {
+    return this.where(arr).ptr >= 0;
+  }
+
+  /**
+   * The elements of `arr` now: `arr` itself, or, when the memory grew since `arr` (in this memory) was
+   * pinned, a new view on the same bytes (valid until the next grow).
+   */
+  view<T extends TypedArray>(arr: T): T {
+    const { ptr, length } = this.where(arr);
+    if (ptr < 0 || arr.buffer === this.mem.buffer) return arr;
+    return new (arr.constructor as TypedArrayCtor<T>)(this.mem.buffer, ptr, length);
+  }
 
   /** Allocate `bytes` bytes (16-byte aligned) owned by this scope. */
   alloc(bytes: number, what?: string): number {
@@ -225,17 +265,50 @@ export class Scope {
   }
 
   /**
-   * Pointer to a copy of `arr` in wasm memory. Zero-copy when `arr` already lives in this memory
-   * (its own pointer is returned and nothing is allocated).
+   * Pointer to a copy of `arr` in wasm memory. Zero-copy when `arr` lives in this memory (its own
+   * pointer is returned and nothing is allocated).
    */
   copyIn(arr: TypedArray, what?: string): number {
-    if (this.mem.contains(arr)) return arr.byteOffset;
-    const ptr = this.alloc(arr.byteLength, what);
-    // An empty array (also a detached one, whose buffer cannot be viewed) has nothing to copy.
+    const { ptr } = this.where(arr);
+    if (ptr >= 0) return ptr;
+    const dst = this.alloc(arr.byteLength, what);
+    // An empty array (also one detached before the call, whose buffer cannot be viewed) has nothing to copy.
     if (arr.byteLength > 0) {
-      new Uint8Array(this.mem.buffer, ptr, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+      new Uint8Array(this.mem.buffer, dst, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
     }
-    return ptr;
+    return dst;
+  }
+
+  /**
+   * Where a kernel writes a result of `bytes` bytes meant for `out`: straight into `out`'s bytes when `out`
+   * lives in this memory and shares none with another pinned array (an input the kernel still reads),
+   * else a new block that `copyOut` copies from. An `out` that is itself an input (in place) is not
+   * passed here: its result goes through a new block.
+   */
+  resultPtr(out: TypedArray | undefined, bytes: number, what?: string): number {
+    const at = out === undefined ? undefined : this.where(out);
+    if (at !== undefined && at.ptr >= 0) {
+      const apart = (p: Pin) => p.ptr < 0 || p.ptr >= at.ptr + at.byteLength || at.ptr >= p.ptr + p.byteLength;
+      if ([...this.pins].every(([arr, p]) => arr === out || apart(p))) return at.ptr;
+    }
+    return this.alloc(bytes, what);
+  }
+
+  /**
+   * The `length` elements at `ptr` as the call's result: copied into `dst` and `dst` returned, or a new
+   * array of `ctor` without `dst`. When `dst` lives in this memory and the call grew it, `dst` itself is
+   * detached and cannot be revived: the result is then a new view on `dst`'s bytes (see `view`).
+   */
+  copyOut<T extends TypedArray>(ctor: TypedArrayCtor<T>, ptr: number, length: number, dst?: T): T {
+    const src = new ctor(this.mem.buffer, ptr, length);
+    if (dst === undefined) return src.slice() as T;
+    const at = this.where(dst).ptr;
+    if (at < 0) {
+      dst.set(src);
+      return dst;
+    }
+    if (at !== ptr) new Uint8Array(this.mem.buffer).copyWithin(at, ptr, ptr + src.byteLength);
+    return this.view(dst);
   }
 
   /** Free everything this scope allocated. */
@@ -244,15 +317,13 @@ export class Scope {
     this.ptrs = [];
     for (let i = ptrs.length - 1; i >= 0; i--) this.mem.free(ptrs[i]);
   }
-}
 
-/** Copy `length` elements at `ptr` into `dst` (or a new array of `ctor`) and return it. */
-export function copyOut<T extends TypedArray>(mem: WasmMemory, ctor: TypedArrayCtor<T>, ptr: number, length: number, dst?: T): T {
-  const src = new ctor(mem.buffer, ptr, length);
-  if (dst) {
-    if (dst.buffer === mem.buffer && dst.byteOffset === ptr) return dst;
-    dst.set(src);
-    return dst;
+  private locate(arr: TypedArray): Pin {
+    return { ptr: this.mem.contains(arr) ? arr.byteOffset : -1, length: arr.length, byteLength: arr.byteLength };
   }
-  return src.slice() as T;
+
+  /** The pin of `arr`, or where an unpinned (gencore-made) array is now. */
+  private where(arr: TypedArray): Pin {
+    return this.pins.get(arr) ?? this.locate(arr);
+  }
 }
