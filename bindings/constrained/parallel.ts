@@ -12,9 +12,10 @@
  *   bytes into such a trie; `pool.substringConstraint` and `pool.lcsLookahead` run in the caller's thread
  *   (plain JS). All of them can be passed to `pool.beamSearch` or to any `gc.beamSearch`.
  */
-import type { BeamSearchOptions, Hypothesis, LcsLookaheadOptions, Scorer, Transform, TransformContext } from './beam.js';
-import { lcsLookahead } from './beam.js';
-import { SubstringConstraint, TokenTrie, makeSubstringConstraint, trieFromBuffer, type TrieOptions } from './trie.js';
+import type { BeamSearchOptions, Hypothesis, Scorer, Transform, TransformContext } from './beam.js';
+import { lcsLookahead, type LcsLookaheadOptions } from './lookahead.js';
+import { TokenTrie, trieFromBuffer, type TrieOptions } from './trie.js';
+import { SubstringConstraint, makeSubstringConstraint } from './substring.js';
 import type { WorkerPool } from '../worker/pool.js';
 
 export async function parallelBeamSearch(pool: WorkerPool, scorer: Scorer, opts: BeamSearchOptions): Promise<Hypothesis[] | Hypothesis[][]> {
