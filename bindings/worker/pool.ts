@@ -3,13 +3,15 @@
  * worker_threads through Comlink. Large GEMMs are split by row blocks across workers; with a shared
  * memory (Node always; browsers when cross-origin isolated) only pointers travel, else the blocks'
  * operands are transferred. A worker that dies mid-call rejects that call with `WorkerCrashedError`
- * and is replaced.
+ * and is replaced; `terminate()` rejects every pending call the same way.
  */
 import * as Comlink from 'comlink';
 import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } from '../wasm/platform.js';
 import { chooseBuild, compileBuild, WasmInstance, type Features, type LoadOptions } from '../wasm/load.js';
-import type { FloatArray, WasmMemory } from '../wasm/memory.js';
+import { WasmMemoryFullError, type FloatArray, type Scope, type WasmMemory } from '../wasm/memory.js';
 import { createApi, type Api } from '../core/api.js';
+import { onAbort } from '../core/abort.js';
+import { awaitCallback, isThenable } from '../core/callbacks.js';
 import { AbortError, WorkerCrashedError } from '../core/errors.js';
 import { checkBool, checkInt, checkOptions } from '../core/validate.js';
 import { parallelMatmul } from './parallel/linalg.js';
@@ -69,7 +71,7 @@ export type Pool = PoolApi & {
   readonly features: Features;
   /** Number of workers. */
   readonly size: number;
-  /** Stop every worker; pending calls reject with `WorkerCrashedError`. */
+  /** Stop every worker; pending calls (running or queued) and later calls reject with `WorkerCrashedError`. */
   terminate(): void;
 };
 
@@ -80,8 +82,10 @@ export interface Slot {
   handle: WorkerHandle;
   remote: Comlink.Remote<WorkerApi>;
   ready: Promise<void>;
-  /** Rejects when this worker dies. */
+  /** Rejects when this worker dies or the pool is terminated. */
   crashed: Promise<never>;
+  /** Reject `crashed`, and so every call waiting on this worker, with `err`. */
+  fail(err: Error): void;
   busy: number;
 }
 
@@ -97,10 +101,22 @@ const PARALLEL: { [K in keyof Api]?: (pool: WorkerPool, ...args: Parameters<Api[
   ...ENTROPY_PARALLEL,
 };
 
+/** A detached array (byteLength 0) cannot be posted; the sync API sees it as empty, and so does the pool. */
+function emptyIfDetached(v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView) && v.byteLength === 0) {
+    return new (v.constructor as new (n: number) => ArrayBufferView)(0);
+  }
+  return v;
+}
+
 export class WorkerPool {
   private slots: Slot[] = [];
   private nextCallId = 1;
   private terminated = false;
+  /** Split calls waiting for room in the shared memory, oldest first: each retries its staging. */
+  private memoryQueue: Array<() => boolean> = [];
+  /** Split calls holding blocks in the shared memory (each frees them when its tasks have settled). */
+  private sharedHolders = 0;
   /** The pool thread's instance on the shared memory: the one allocator of that memory. */
   readonly host?: WasmInstance;
 
@@ -125,16 +141,23 @@ export class WorkerPool {
   private spawn(index: number): Slot {
     const handle = spawnWorker();
     const remote = Comlink.wrap<WorkerApi>(handle.endpoint);
-    let reject!: (err: Error) => void;
-    const crashed = new Promise<never>((_, r) => (reject = r));
+    let fail!: (err: Error) => void;
+    const crashed = new Promise<never>((_, r) => (fail = r));
     crashed.catch(() => {}); // observed by calls racing it; never unhandled
     let started = false;
     handle.onCrash((reason) => {
+      if (this.terminated) return;
       const failures = started ? 0 : (this.startFailures[index] ?? 0) + 1;
       this.startFailures[index] = failures;
       // A worker that cannot start at all (a missing worker file, say) would fail forever: stop retrying.
-      const replace = failures <= MAX_START_FAILURES && !this.terminated && this.slots[index]?.handle === handle;
-      reject(new WorkerCrashedError(`gencore pool: worker ${index} died (${reason})${replace ? '; it has been replaced' : ''}`));
+      const replace = failures <= MAX_START_FAILURES && this.slots[index]?.handle === handle;
+      fail(
+        new WorkerCrashedError(
+          started
+            ? `gencore pool: worker ${index} died (${reason})${replace ? '; it has been replaced' : ''}`
+            : `gencore pool: worker ${index} could not start: ${reason}`,
+        ),
+      );
       if (replace) {
         handle.terminate();
         this.slots[index] = this.spawn(index);
@@ -145,7 +168,11 @@ export class WorkerPool {
       this.startFailures[index] = 0;
     });
     ready.catch(() => {});
-    return { handle, remote, ready, crashed, busy: 0 };
+    return { handle, remote, ready, crashed, fail, busy: 0 };
+  }
+
+  private throwIfTerminated(): void {
+    if (this.terminated) throw new WorkerCrashedError('gencore pool: the pool was terminated');
   }
 
   /** The `count` least busy workers. */
@@ -155,7 +182,7 @@ export class WorkerPool {
 
   /** Run `fn` on a worker; rejects with `WorkerCrashedError` if that worker dies first. */
   async onWorker<T>(slot: Slot, fn: (remote: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
-    if (this.terminated) throw new WorkerCrashedError('gencore pool: the pool was terminated');
+    this.throwIfTerminated();
     slot.busy++;
     try {
       await slot.ready;
@@ -165,11 +192,15 @@ export class WorkerPool {
     }
   }
 
-  /** Generic call: `api[method](...args)` in the least busy worker. */
+  /**
+   * Generic call: `api[method](...args)` in the least busy worker. The arguments are captured when the
+   * call is made (typed arrays copied, the copies then moved to the worker), not when it is posted.
+   */
   async call(method: string, args: unknown[], slot = this.pick(1)[0]): Promise<unknown> {
     const callbacks: unknown[] = [];
     let signal: AbortSignal | undefined;
     const outs: unknown[] = [];
+    const transfers: ArrayBuffer[] = [];
     const strip = (v: unknown, depth: number): unknown => {
       if (typeof v === 'function') {
         const fn = v as (...a: unknown[]) => unknown;
@@ -177,14 +208,22 @@ export class WorkerPool {
         // called after the abort refuses here, so the loop stops within one step as in the sync API.
         const guarded = (...a: unknown[]) => {
           if (signal?.aborted) throw new AbortError(`${method}: aborted`, { cause: signal.reason });
-          return fn(...a);
+          const returned = fn(...a);
+          return isThenable(returned) ? Promise.resolve(returned).then(emptyIfDetached) : emptyIfDetached(returned);
         };
         callbacks.push(Comlink.proxy(guarded));
         return { __gencoreCallback: callbacks.length - 1 } satisfies CallbackSlot;
       }
-      // A detached array (byteLength 0) cannot be posted; the sync API sees it as empty, and so does this.
-      if (ArrayBuffer.isView(v) && !(v instanceof DataView) && v.byteLength === 0) {
-        return new (v.constructor as new (n: number) => ArrayBufferView)(0);
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+        // Copied now: changes the caller makes later must not reach a call posted once its worker is free.
+        const copy = (v.byteLength === 0 ? emptyIfDetached(v) : (v as FloatArray).slice()) as FloatArray;
+        transfers.push(copy.buffer as ArrayBuffer);
+        return copy;
+      }
+      if (v instanceof ArrayBuffer) {
+        const copy = v.slice(0);
+        transfers.push(copy);
+        return copy;
       }
       if (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal) {
         signal = v;
@@ -201,14 +240,18 @@ export class WorkerPool {
       }
       return v;
     };
-    const wireArgs = args.map((a) => strip(a, 1));
+    const wireArgs = Comlink.transfer(
+      args.map((a) => strip(a, 1)),
+      transfers,
+    );
     if (signal?.aborted) throw new AbortError(`${method}: aborted`, { cause: signal.reason });
     const callId = this.nextCallId++;
-    const onAbort = () => void slot.remote.abort(callId, String(signal?.reason ?? 'aborted')).catch(() => {});
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopWorker = signal && onAbort(signal, () => void slot.remote.abort(callId, String(signal?.reason ?? 'aborted')).catch(() => {}));
     try {
-      const reply = await this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
-      return fillOut(reply, outs[0]);
+      const reply = this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
+      // A worker busy inside wasm reads the abort message only when it yields: the caller does not wait
+      // for it. Its late reply is dropped; the worker stays counted busy until it actually replies.
+      return fillOut(await awaitCallback(reply, { fn: method, what: 'its worker', signal }), outs[0]);
     } catch (err) {
       // A value that cannot cross to a worker (a symbol, a class instance with private state) is the
       // caller's error, named as the sync API would.
@@ -217,8 +260,53 @@ export class WorkerPool {
       }
       throw err;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      stopWorker?.();
     }
+  }
+
+  /**
+   * A split call on the shared memory. `stage` allocates the call's blocks in `scope` (synchronously,
+   * when the call is made) and returns its work; the blocks are freed once that work, and every task it
+   * started, has settled. A call whose blocks do not fit next to other split calls' waits until they
+   * free theirs (first come, first served); one that cannot fit otherwise fails with its RangeError.
+   */
+  async runShared<R>(stage: (host: WasmInstance, scope: Scope) => () => Promise<R>): Promise<R> {
+    const { scope, work } = await this.admit(stage);
+    try {
+      return await work();
+    } finally {
+      scope.close();
+      this.sharedHolders--;
+      // Let waiting calls in, in order, while they fit.
+      while (this.memoryQueue.length > 0 && this.memoryQueue[0]()) this.memoryQueue.shift();
+    }
+  }
+
+  private admit<R>(stage: (host: WasmInstance, scope: Scope) => () => Promise<R>): Promise<{ scope: Scope; work: () => Promise<R> }> {
+    const host = this.host;
+    if (!host) throw new Error('gencore pool: no shared memory');
+    return new Promise((resolve, reject) => {
+      /** Stage now: true when the call is settled (staged, or failed for good), false to wait. */
+      const attempt = (): boolean => {
+        if (this.terminated) {
+          reject(new WorkerCrashedError('gencore pool: the pool was terminated'));
+          return true;
+        }
+        const scope = host.mem.openScope();
+        try {
+          const work = stage(host, scope);
+          this.sharedHolders++;
+          resolve({ scope, work });
+        } catch (err) {
+          scope.close();
+          const mayFitLater = err instanceof WasmMemoryFullError && err.bytes <= host.mem.capacity && this.sharedHolders > 0;
+          if (mayFitLater) return false;
+          reject(err);
+        }
+        return true;
+      };
+      if (this.memoryQueue.length > 0 || !attempt()) this.memoryQueue.push(attempt);
+    });
   }
 
   /** Split work on the shared memory: one task per worker, all awaited. */
@@ -231,8 +319,15 @@ export class WorkerPool {
   }
 
   terminate(): void {
+    if (this.terminated) return;
     this.terminated = true;
-    for (const slot of this.slots) slot.handle.terminate();
+    const stopped = new WorkerCrashedError('gencore pool: the pool was terminated');
+    // A terminated worker writes nothing more: the calls it ran may settle (and free their blocks) now.
+    for (const slot of this.slots) {
+      slot.handle.terminate();
+      slot.fail(stopped);
+    }
+    for (const attempt of this.memoryQueue.splice(0)) attempt();
   }
 
   /** Test hook: kill worker `index` abruptly, as a crash would. */
@@ -271,6 +366,12 @@ function fillOut({ result, outAt }: CallResult, out: unknown): unknown {
 
 /**
  * Start a pool of gencore workers with the same methods as `init()`'s result, each returning a Promise.
+ *
+ * A call reads its arguments when it is made (changing an input array afterwards does not affect it). With a
+ * shared memory, a split call whose operands do not fit in the 4 GiB wasm address space next to those of
+ * other split calls is queued until they finish (first come, first served); a call that cannot fit even
+ * alone rejects at once with a `RangeError`. `terminate()` rejects every pending and later call with
+ * `WorkerCrashedError`.
  *
  * @param opts.workers - number of workers (integer ≥ 1); default min(4, cores).
  * @param opts.simd - wasm build choice, as in `init()`.
