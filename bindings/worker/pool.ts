@@ -79,6 +79,7 @@ export type Pool = PoolApi & {
 const MAX_START_FAILURES = 3;
 
 export interface Slot {
+  index: number;
   handle: WorkerHandle;
   remote: Comlink.Remote<WorkerApi>;
   ready: Promise<void>;
@@ -168,7 +169,7 @@ export class WorkerPool {
       this.startFailures[index] = 0;
     });
     ready.catch(() => {});
-    return { handle, remote, ready, crashed, fail, busy: 0 };
+    return { index, handle, remote, ready, crashed, fail, busy: 0 };
   }
 
   private throwIfTerminated(): void {
@@ -185,7 +186,14 @@ export class WorkerPool {
     this.throwIfTerminated();
     slot.busy++;
     try {
-      await slot.ready;
+      try {
+        await slot.ready;
+      } catch (err) {
+        // Nothing reached a worker that never started: its replacement, if there is one, takes the call.
+        const replacement = this.slots[slot.index];
+        if (replacement === slot || this.terminated) throw err;
+        return await this.onWorker(replacement, fn);
+      }
       return await Promise.race([fn(slot.remote), slot.crashed]);
     } finally {
       slot.busy--;

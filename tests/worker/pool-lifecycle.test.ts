@@ -11,6 +11,7 @@ import { mulberry32, randomArray, refGemm } from '../helpers/reference.js';
 interface PoolInternals {
   sharedMemoryForTest?: WasmMemory;
   workerHeapsForTest(): Promise<number[]>;
+  killWorkerForTest(index: number): void;
   slots: Array<{ busy: number }>;
 }
 const internals = (pool: Pool) => (pool as unknown as { _pool: PoolInternals })._pool;
@@ -76,6 +77,22 @@ describe('terminate()', () => {
     pool.terminate();
     const results = await Promise.all(pending.map((p) => settle(p, 0)));
     expect(results.map((r) => r.name)).toEqual(['WorkerCrashedError', 'WorkerCrashedError']);
+  });
+});
+
+describe('a worker that dies before it starts', () => {
+  it('hands the calls waiting for it to its replacement', async () => {
+    const pool = await createPool({ workers: 2, sharedMemory: false });
+    try {
+      const x = new Float32Array(16).fill(1);
+      const calls = Array.from({ length: 6 }, () => pool.matmul(x, x, 4, 4, 4));
+      internals(pool).killWorkerForTest(1); // still starting: workers take a while to start from sources
+      const settled = await Promise.allSettled(calls);
+      expect(settled.map((r) => r.status)).toEqual(new Array(6).fill('fulfilled'));
+      for (const r of settled) expect((r as PromiseFulfilledResult<Float32Array>).value).toEqual(new Float32Array(16).fill(4));
+    } finally {
+      pool.terminate();
+    }
   });
 });
 
