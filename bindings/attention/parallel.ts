@@ -77,20 +77,18 @@ export async function parallelAttention(pool: WorkerPool, q: Float32Array, k: Fl
   const macs = p.heads * p.n * p.nk * (p.d + p.dv);
   if (pool.size < 2 || p.n === 0 || macs < SPLIT_MIN_MACS) return (await pool.call('attention', [q, k, v, opts])) as Float32Array;
   const len = p.heads * p.n * p.dv;
-  const host = pool.host;
-  if (host) {
-    const groups = rowItems(p.heads, p.n, pool.size, p.bq);
-    const scratchBytes = attentionScratchBytes(host, p);
-    const scope = host.mem.openScope();
-    try {
+  if (pool.host) {
+    return pool.runShared((host, scope) => {
+      const groups = rowItems(p.heads, p.n, pool.size, p.bq);
+      const scratchBytes = attentionScratchBytes(host, p);
       const ptrs = stageAttention(host, scope, p, 'attention', groups.length * scratchBytes);
       const dims = attentionDims(p);
       const tasks: AttentionTask[] = groups.map((items) => ({ kind: 'attention', dims, ptrs, items, scratch: scope.alloc(scratchBytes, 'attention scratch') }));
-      await pool.splitShared(tasks);
-      return scope.copyOut(Float32Array, ptrs.out, len, p.out);
-    } finally {
-      scope.close();
-    }
+      return async () => {
+        await pool.splitShared(tasks);
+        return scope.copyOut(Float32Array, ptrs.out, len, p.out);
+      };
+    });
   }
   // No shared memory: whole heads per worker, or query-row blocks of a single head. Inputs are checked
   // here so an error names the caller's index, not one in a worker's slice.
@@ -130,13 +128,11 @@ export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array
   if (pool.size < 2 || p.n === 0 || macs < SPLIT_MIN_MACS) return (await pool.call('nystromAttention', [q, k, v, opts])) as Float32Array;
   const { n, d, dv, heads } = p;
   const len = heads * n * dv;
-  const host = pool.host;
-  if (host) {
-    const outputGroups = rowItems(heads, n, pool.size, p.bq);
-    const scratchBytes = attentionScratchBytes(host, p);
-    const layout = p.exact ? undefined : nystromWorkspaceLayout(host, p);
-    const scope = host.mem.openScope();
-    try {
+  if (pool.host) {
+    return pool.runShared((host, scope) => {
+      const outputGroups = rowItems(heads, n, pool.size, p.bq);
+      const scratchBytes = attentionScratchBytes(host, p);
+      const layout = p.exact ? undefined : nystromWorkspaceLayout(host, p);
       const extra = outputGroups.length * scratchBytes + heads * (layout?.bytes ?? 0) + (p.convKernel?.byteLength ?? 0);
       const ptrs = stageAttention(host, scope, p, 'nystromAttention', extra);
       const conv = p.convKernel ? scope.copyIn(p.convKernel, 'nystromAttention: convKernel') : 0;
@@ -147,16 +143,16 @@ export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array
       const dims: NystromDims = { ...attentionDims(p), m: p.m, iterations: p.iterations, exact: p.exact, kc: p.kc };
       const round = (stage: NystromStage, groups: RowItem[][]) =>
         pool.splitShared(groups.map((items, w): NystromTask => ({ kind: 'nystrom', stage, dims, ptrs, conv, workspaces, items, scratch: scratch[w] })));
-      if (!p.exact) {
-        await round('prepare', headItems(heads, outputGroups.length));
-        await round('values', rowItems(heads, p.m, outputGroups.length, 8));
-        await round('mix', headItems(heads, outputGroups.length));
-      }
-      await round('output', outputGroups);
-      return scope.copyOut(Float32Array, ptrs.out, len, p.out);
-    } finally {
-      scope.close();
-    }
+      return async () => {
+        if (!p.exact) {
+          await round('prepare', headItems(heads, outputGroups.length));
+          await round('values', rowItems(heads, p.m, outputGroups.length, 8));
+          await round('mix', headItems(heads, outputGroups.length));
+        }
+        await round('output', outputGroups);
+        return scope.copyOut(Float32Array, ptrs.out, len, p.out);
+      };
+    });
   }
   // No shared memory: whole heads per worker (a single head runs in one worker).
   checkAllFinite('nystromAttention', [['q', q], ['k', k], ['v', v]]);

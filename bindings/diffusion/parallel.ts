@@ -32,6 +32,7 @@ import {
   type NoiseSchedule,
   type SampleOptions,
 } from './diffusion.js';
+import { onAbort } from '../shared/abort.js';
 import { AbortError } from '../shared/errors.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { splitRange } from '../worker/split.js';
@@ -49,9 +50,9 @@ export async function parallelSample(pool: WorkerPool, opts: SampleOptions): Pro
     return (await pool.call('sample', [{ ...opts, denoiser }])) as Float32Array;
   }
   const controller = new AbortController();
-  const onUserAbort = () => controller.abort(call.signal?.reason);
   if (call.signal?.aborted) throw new AbortError('sample: aborted', { cause: call.signal.reason });
-  call.signal?.addEventListener('abort', onUserAbort, { once: true });
+  const signal = call.signal;
+  const stopListening = signal && onAbort(signal, () => controller.abort(signal.reason));
 
   const done = new Array<number>(blocks.length).fill(0);
   let reported = 0;
@@ -102,7 +103,7 @@ export async function parallelSample(pool: WorkerPool, opts: SampleOptions): Pro
     blocks.forEach(([r0], w) => out.set((parts[w] as PromiseFulfilledResult<Float32Array>).value, r0 * dim));
     return out;
   } finally {
-    call.signal?.removeEventListener('abort', onUserAbort);
+    stopListening?.();
   }
 }
 

@@ -44,10 +44,8 @@ async function parallelSolve<T extends FloatArray>(
   if (blocks.length < 2 || p.rows * p.cols < SPLIT_MIN_ELEMENTS) {
     return (await pool.call(method, args)) as EntropyNormalizeResult<T> | TemperatureResult;
   }
-  const host = pool.host;
-  if (host) {
-    const scope = host.mem.openScope();
-    try {
+  if (pool.host) {
+    return pool.runShared((host, scope) => {
       const scratchBytes = entropyScratchBytes(p);
       const ptrs = stageEntropySolve(scope, p, scratchBytes * blocks.length);
       const plan = { cols: p.cols, f64: p.f64, fromLogits: p.fromLogits, tol: p.tol, maxIter: p.maxIter, method: p.method };
@@ -59,11 +57,11 @@ async function parallelSolve<T extends FloatArray>(
         rows,
         scratch: scope.alloc(scratchBytes, 'entropy scratch'),
       }));
-      await pool.splitShared(tasks);
-      return entropySolveResult(p, collectEntropySolve(scope, p, ptrs));
-    } finally {
-      scope.close();
-    }
+      return async () => {
+        await pool.splitShared(tasks);
+        return entropySolveResult(p, collectEntropySolve(scope, p, ptrs));
+      };
+    });
   }
   // No shared memory: each worker solves its block of rows, sent by message.
   const slots = pool.pick(blocks.length);

@@ -36,10 +36,8 @@ export async function parallelMatmul<T extends FloatArray>(
   const blocks = splitRange(m, pool.size, ROW_GRANULE);
   if (blocks.length < 2 || m * k * n < SPLIT_MIN_MACS) return (await pool.call('matmul', [a, b, m, k, n, opts])) as T;
   const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as new (buf: ArrayBufferLike, off: number, len: number) => T;
-  const host = pool.host;
-  if (host) {
-    const scope = host.mem.openScope();
-    try {
+  if (pool.host) {
+    return pool.runShared((host, scope) => {
       const scratchBytes = blocks.map(([, rows]) => gemmScratchBytes(host, p.f64, rows, k, n));
       const ptrs = stageMatmul(host, scope, p, scratchBytes.reduce((x, y) => x + y, 0));
       const tasks: GemmTask[] = blocks.map(([i0, rows], w) => ({
@@ -49,11 +47,11 @@ export async function parallelMatmul<T extends FloatArray>(
         i0,
         rows,
       }));
-      await pool.splitShared(tasks);
-      return scope.copyOut(ctor as never, ptrs.c, m * n, p.out) as T;
-    } finally {
-      scope.close();
-    }
+      return async () => {
+        await pool.splitShared(tasks);
+        return scope.copyOut(ctor as never, ptrs.c, m * n, p.out) as T;
+      };
+    });
   }
   // No shared memory: each worker gets its rows of op(A) (and of C when beta ≠ 0) by transfer. Check the
   // whole arrays here, so an error names the caller's index, not one inside a worker's block.

@@ -4,6 +4,7 @@
  * function living on another thread); the loops must never hang on a promise that does not settle
  * once the call is aborted or past its time limit, and must never leave a rejection unhandled.
  */
+import { onAbort } from './abort.js';
 import { AbortError, TimeoutError, throwIfAborted } from './errors.js';
 import { show } from './validate.js';
 
@@ -54,11 +55,10 @@ export function awaitCallback<T>(value: T | PromiseLike<T>, opts: AwaitCallbackO
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
       settle();
     };
-    const onAbort = () => finish(() => reject(abortError()));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = signal && onAbort(signal, () => finish(() => reject(abortError())));
     if (timeoutMs !== undefined) {
       let remaining = timeoutMs;
       const arm = () => {

@@ -31,6 +31,20 @@ type TypedArrayCtor<T extends TypedArray> = { new (buffer: ArrayBufferLike, byte
 
 const alignUp = (x: number): number => Math.ceil(x / ALIGN) * ALIGN;
 
+/**
+ * A request the wasm memory cannot hold next to what is in use (the address space is full or the engine
+ * refused to grow). Named `RangeError` as every size error of the API; `bytes` is what was asked for, so
+ * a caller can tell whether it would fit once other blocks are freed.
+ */
+export class WasmMemoryFullError extends RangeError {
+  constructor(
+    message: string,
+    readonly bytes: number,
+  ) {
+    super(message);
+  }
+}
+
 export class WasmMemory {
   readonly memory: WebAssembly.Memory;
   /** First byte the allocator may hand out. */
@@ -60,6 +74,11 @@ export class WasmMemory {
     return sum;
   }
 
+  /** Bytes this heap can hand out when nothing is in use. */
+  get capacity(): number {
+    return MAX_BYTES - this.base;
+  }
+
   /** Size of the linear memory in bytes. */
   get byteLength(): number {
     return this.memory.buffer.byteLength;
@@ -67,7 +86,7 @@ export class WasmMemory {
 
   /**
    * Allocate `bytes` (≥ 0) bytes aligned to 16. Grows the memory when needed.
-   * @throws RangeError when the request cannot fit in the 4 GiB wasm address space or the grow fails;
+   * @throws WasmMemoryFullError (a RangeError) when the request cannot fit in the 4 GiB wasm address space or the grow fails;
    *   nothing is allocated then and the memory stays usable.
    */
   alloc(bytes: number, what = 'buffer'): number {
@@ -87,8 +106,9 @@ export class WasmMemory {
     const start = this.top;
     const end = start + size;
     if (end > MAX_BYTES) {
-      throw new RangeError(
+      throw new WasmMemoryFullError(
         `alloc: ${what} needs ${bytes} bytes; with ${this.bytesInUse} bytes in use this exceeds the 4 GiB wasm address space`,
+        bytes,
       );
     }
     this.ensure(end, what, bytes);
@@ -100,13 +120,14 @@ export class WasmMemory {
   /**
    * Refuse, before allocating anything, a call whose blocks cannot all fit in the 4 GiB wasm address
    * space next to what is already in use.
-   * @throws RangeError naming `fn` and the byte count.
+   * @throws WasmMemoryFullError (a RangeError) naming `fn` and the byte count.
    */
   checkFits(fn: string, bytes: number): void {
-    const room = MAX_BYTES - this.base - this.bytesInUse;
+    const room = this.capacity - this.bytesInUse;
     if (bytes > room) {
-      throw new RangeError(
+      throw new WasmMemoryFullError(
         `${fn}: needs ${bytes} bytes of wasm memory but only ${room} of the 4 GiB wasm32 address space are free`,
+        bytes,
       );
     }
   }
@@ -128,8 +149,9 @@ export class WasmMemory {
     try {
       this.memory.grow(pages);
     } catch {
-      throw new RangeError(
+      throw new WasmMemoryFullError(
         `alloc: could not grow wasm memory by ${pages} pages for ${what} (${bytes} bytes); the engine refused`,
+        bytes,
       );
     }
   }

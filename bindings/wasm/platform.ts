@@ -50,19 +50,45 @@ export interface WorkerHandle {
   kill(): void;
 }
 
+/** Flags about the main script's own input (`node --input-type=module -e …`), which a worker rejects or ignores. */
+const MAIN_INPUT_FLAGS = new Set(['--input-type', '--eval', '-e', '--print', '-p', '-pe', '--check', '-c', '--interactive', '-i', '--test', '--watch', '--watch-path', '--watch-preserve-output']);
+/** Those of them whose value may come as the next argument. */
+const FLAGS_WITH_VALUE = new Set(['--input-type', '--eval', '-e', '--print', '-p', '-pe', '--watch-path']);
+
+/**
+ * The process's `execArgv` a worker thread can take: everything (`--import`, `--loader`, `--experimental-…`,
+ * which tsx and the like need) except the flags about the main script's input.
+ */
+function workerExecArgv(): string[] {
+  const execArgv = process.execArgv;
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const [flag] = execArgv[i].split('=', 1);
+    if (!MAIN_INPUT_FLAGS.has(flag)) kept.push(execArgv[i]);
+    else if (flag === execArgv[i] && FLAGS_WITH_VALUE.has(flag)) i++; // skip its value too
+  }
+  return kept;
+}
+
 /** Start one gencore worker thread. */
 export function spawnWorker(): WorkerHandle {
+  const execArgv = workerExecArgv();
   const worker = fromSource
-    ? new Worker(new URL('../worker/source-entry.mjs', import.meta.url))
-    : new Worker(new URL('./worker.node.js', import.meta.url));
+    ? new Worker(new URL('../worker/source-entry.mjs', import.meta.url), { execArgv })
+    : new Worker(new URL('./worker.node.js', import.meta.url), { execArgv });
   let terminated = false;
+  let reported = false;
   return {
     endpoint: nodeEndpoint(worker),
     onCrash(listener) {
-      worker.on('error', (err) => listener(`worker error: ${err.message}`));
-      worker.on('exit', (code) => {
-        if (!terminated) listener(`worker exited with code ${code}`);
-      });
+      // An error is followed by an exit: report the first, which says why.
+      const report = (reason: string) => {
+        if (reported || terminated) return;
+        reported = true;
+        listener(reason);
+      };
+      worker.on('error', (err) => report(`worker error: ${err.message}`));
+      worker.on('exit', (code) => report(`worker exited with code ${code}`));
     },
     terminate() {
       terminated = true;

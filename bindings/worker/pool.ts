@@ -3,14 +3,16 @@
  * worker_threads through Comlink. Large GEMMs are split by row blocks across workers; with a shared
  * memory (Node always; browsers when cross-origin isolated) only pointers travel, else the blocks'
  * operands are transferred. A worker that dies mid-call rejects that call with `WorkerCrashedError`
- * and is replaced.
+ * and is replaced; `terminate()` rejects every pending call the same way.
  */
 import * as Comlink from 'comlink';
 import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } from '../wasm/platform.js';
 import { chooseBuild, compileBuild, WasmInstance, type Features, type LoadOptions } from '../wasm/load.js';
-import type { FloatArray, TypedArray, WasmMemory } from '../wasm/memory.js';
+import { WasmMemoryFullError, type FloatArray, type Scope, type TypedArray, type WasmMemory } from '../wasm/memory.js';
 import { createApi, type Api } from '../api.js';
 import { CAPABILITIES } from '../registry.js';
+import { onAbort } from '../shared/abort.js';
+import { awaitCallback, isThenable } from '../shared/callbacks.js';
 import { AbortError, WorkerCrashedError } from '../shared/errors.js';
 import { checkBool, checkInt, checkOptions } from '../shared/validate.js';
 import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
@@ -65,7 +67,7 @@ export type Pool = PoolApi & {
   readonly features: Features;
   /** Number of workers. */
   readonly size: number;
-  /** Stop every worker; pending calls reject with `WorkerCrashedError`. */
+  /** Stop every worker; pending calls (running or queued) and later calls reject with `WorkerCrashedError`. */
   terminate(): void;
 };
 
@@ -73,11 +75,14 @@ export type Pool = PoolApi & {
 const MAX_START_FAILURES = 3;
 
 export interface Slot {
+  index: number;
   handle: WorkerHandle;
   remote: Comlink.Remote<WorkerApi>;
   ready: Promise<void>;
-  /** Rejects when this worker dies. */
+  /** Rejects when this worker dies or the pool is terminated. */
   crashed: Promise<never>;
+  /** Reject `crashed`, and so every call waiting on this worker, with `err`. */
+  fail(err: Error): void;
   busy: number;
 }
 
@@ -87,10 +92,22 @@ const PARALLEL: Record<string, (pool: WorkerPool, ...args: unknown[]) => Promise
   ...CAPABILITIES.map((c) => c.parallel ?? {}),
 );
 
+/** A detached array (byteLength 0) cannot be posted; the sync API sees it as empty, and so does the pool. */
+function emptyIfDetached(v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView) && v.byteLength === 0) {
+    return new (v.constructor as new (n: number) => ArrayBufferView)(0);
+  }
+  return v;
+}
+
 export class WorkerPool {
   private slots: Slot[] = [];
   private nextCallId = 1;
   private terminated = false;
+  /** Split calls waiting for room in the shared memory, oldest first: each retries its staging. */
+  private memoryQueue: Array<() => boolean> = [];
+  /** Split calls holding blocks in the shared memory (each frees them when its tasks have settled). */
+  private sharedHolders = 0;
   /** The pool thread's instance on the shared memory: the one allocator of that memory. */
   readonly host?: WasmInstance;
 
@@ -115,16 +132,23 @@ export class WorkerPool {
   private spawn(index: number): Slot {
     const handle = spawnWorker();
     const remote = Comlink.wrap<WorkerApi>(handle.endpoint);
-    let reject!: (err: Error) => void;
-    const crashed = new Promise<never>((_, r) => (reject = r));
+    let fail!: (err: Error) => void;
+    const crashed = new Promise<never>((_, r) => (fail = r));
     crashed.catch(() => {}); // observed by calls racing it; never unhandled
     let started = false;
     handle.onCrash((reason) => {
+      if (this.terminated) return;
       const failures = started ? 0 : (this.startFailures[index] ?? 0) + 1;
       this.startFailures[index] = failures;
       // A worker that cannot start at all (a missing worker file, say) would fail forever: stop retrying.
-      const replace = failures <= MAX_START_FAILURES && !this.terminated && this.slots[index]?.handle === handle;
-      reject(new WorkerCrashedError(`gencore pool: worker ${index} died (${reason})${replace ? '; it has been replaced' : ''}`));
+      const replace = failures <= MAX_START_FAILURES && this.slots[index]?.handle === handle;
+      fail(
+        new WorkerCrashedError(
+          started
+            ? `gencore pool: worker ${index} died (${reason})${replace ? '; it has been replaced' : ''}`
+            : `gencore pool: worker ${index} could not start: ${reason}`,
+        ),
+      );
       if (replace) {
         handle.terminate();
         this.slots[index] = this.spawn(index);
@@ -135,7 +159,11 @@ export class WorkerPool {
       this.startFailures[index] = 0;
     });
     ready.catch(() => {});
-    return { handle, remote, ready, crashed, busy: 0 };
+    return { index, handle, remote, ready, crashed, fail, busy: 0 };
+  }
+
+  private throwIfTerminated(): void {
+    if (this.terminated) throw new WorkerCrashedError('gencore pool: the pool was terminated');
   }
 
   /** The `count` least busy workers. */
@@ -145,17 +173,27 @@ export class WorkerPool {
 
   /** Run `fn` on a worker; rejects with `WorkerCrashedError` if that worker dies first. */
   async onWorker<T>(slot: Slot, fn: (remote: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
-    if (this.terminated) throw new WorkerCrashedError('gencore pool: the pool was terminated');
+    this.throwIfTerminated();
     slot.busy++;
     try {
-      await slot.ready;
+      try {
+        await slot.ready;
+      } catch (err) {
+        // Nothing reached a worker that never started: its replacement, if there is one, takes the call.
+        const replacement = this.slots[slot.index];
+        if (replacement === slot || this.terminated) throw err;
+        return await this.onWorker(replacement, fn);
+      }
       return await Promise.race([fn(slot.remote), slot.crashed]);
     } finally {
       slot.busy--;
     }
   }
 
-  /** Generic call: `api[method](...args)` in the least busy worker. */
+  /**
+   * Generic call: `api[method](...args)` in the least busy worker. The arguments are captured when the
+   * call is made (typed arrays copied, the copies then moved to the worker), not when it is posted.
+   */
   async call(method: string, args: unknown[], slot = this.pick(1)[0]): Promise<unknown> {
     const callbacks: unknown[] = [];
     let signal: AbortSignal | undefined;
@@ -167,12 +205,14 @@ export class WorkerPool {
         // called after the abort refuses here, so the loop stops within one step as in the sync API.
         const guarded = (...a: unknown[]) => {
           if (signal?.aborted) throw new AbortError(`${method}: aborted`, { cause: signal.reason });
-          return fn(...a);
+          const returned = fn(...a);
+          return isThenable(returned) ? Promise.resolve(returned).then(emptyIfDetached) : emptyIfDetached(returned);
         };
         callbacks.push(Comlink.proxy(guarded));
         return { __gencoreCallback: callbacks.length - 1 } satisfies CallbackSlot;
       }
       if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return staged.stage(v as TypedArray);
+      if (v instanceof ArrayBuffer) return staged.copy(v);
       if (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal) {
         signal = v;
         return { __gencoreSignal: true } satisfies SignalSlot;
@@ -188,7 +228,7 @@ export class WorkerPool {
       }
       return v;
     };
-    const staged = new StagedArgs(this.host);
+    const staged = new StagedArgs(this);
     let wireArgs: unknown[];
     try {
       wireArgs = Comlink.transfer(
@@ -204,11 +244,12 @@ export class WorkerPool {
       throw new AbortError(`${method}: aborted`, { cause: signal.reason });
     }
     const callId = this.nextCallId++;
-    const onAbort = () => void slot.remote.abort(callId, String(signal?.reason ?? 'aborted')).catch(() => {});
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopWorker = signal && onAbort(signal, () => void slot.remote.abort(callId, String(signal?.reason ?? 'aborted')).catch(() => {}));
+    const reply = this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
     try {
-      const reply = await this.onWorker(slot, (r) => r.call(method, wireArgs, callId, ...(callbacks as never[])));
-      return ownResult(reply, outs[0]);
+      // A worker busy inside wasm reads the abort message only when it yields: the caller does not wait
+      // for it. Its late reply is dropped; the worker stays counted busy until it actually replies.
+      return ownResult(await awaitCallback(reply, { fn: method, what: 'its worker', signal }), outs[0]);
     } catch (err) {
       // A value that cannot cross to a worker (a symbol, a class instance with private state) is the
       // caller's error, named as the sync API would.
@@ -217,9 +258,66 @@ export class WorkerPool {
       }
       throw err;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      staged.release();
+      stopWorker?.();
+      // The worker reads the staged arguments until it has replied (or died): they are freed only then,
+      // and after `ownResult` has copied out of them.
+      const release = () => staged.release();
+      void reply.then(release, release);
     }
+  }
+
+  /**
+   * A split call on the shared memory. `stage` allocates the call's blocks in `scope` (synchronously,
+   * when the call is made) and returns its work; the blocks are freed once that work, and every task it
+   * started, has settled. A call whose blocks do not fit next to other split calls' waits until they
+   * free theirs (first come, first served); one that cannot fit otherwise fails with its RangeError.
+   */
+  async runShared<R>(stage: (host: WasmInstance, scope: Scope) => () => Promise<R>): Promise<R> {
+    const { scope, work } = await this.admit(stage);
+    try {
+      return await work();
+    } finally {
+      scope.close();
+      this.releaseShared();
+    }
+  }
+
+  /** @internal A call starts holding blocks of the shared memory (split work or staged arguments). */
+  holdShared(): void {
+    this.sharedHolders++;
+  }
+
+  /** @internal A call freed its blocks of the shared memory: let waiting split calls in, in order, while they fit. */
+  releaseShared(): void {
+    this.sharedHolders--;
+    while (this.memoryQueue.length > 0 && this.memoryQueue[0]()) this.memoryQueue.shift();
+  }
+
+  private admit<R>(stage: (host: WasmInstance, scope: Scope) => () => Promise<R>): Promise<{ scope: Scope; work: () => Promise<R> }> {
+    const host = this.host;
+    if (!host) throw new Error('gencore pool: no shared memory');
+    return new Promise((resolve, reject) => {
+      /** Stage now: true when the call is settled (staged, or failed for good), false to wait. */
+      const attempt = (): boolean => {
+        if (this.terminated) {
+          reject(new WorkerCrashedError('gencore pool: the pool was terminated'));
+          return true;
+        }
+        const scope = host.mem.openScope();
+        try {
+          const work = stage(host, scope);
+          this.holdShared();
+          resolve({ scope, work });
+        } catch (err) {
+          scope.close();
+          const mayFitLater = err instanceof WasmMemoryFullError && err.bytes <= host.mem.capacity && this.sharedHolders > 0;
+          if (mayFitLater) return false;
+          reject(err);
+        }
+        return true;
+      };
+      if (this.memoryQueue.length > 0 || !attempt()) this.memoryQueue.push(attempt);
+    });
   }
 
   /** Split work on the shared memory: one task per worker, all awaited. */
@@ -232,8 +330,15 @@ export class WorkerPool {
   }
 
   terminate(): void {
+    if (this.terminated) return;
     this.terminated = true;
-    for (const slot of this.slots) slot.handle.terminate();
+    const stopped = new WorkerCrashedError('gencore pool: the pool was terminated');
+    // A terminated worker writes nothing more: the calls it ran may settle (and free their blocks) now.
+    for (const slot of this.slots) {
+      slot.handle.terminate();
+      slot.fail(stopped);
+    }
+    for (const attempt of this.memoryQueue.splice(0)) attempt();
   }
 
   /** Test hook: kill worker `index` abruptly, as a crash would. */
@@ -272,8 +377,11 @@ class StagedArgs {
   /** Buffers to transfer with the call. */
   readonly transfers: ArrayBuffer[] = [];
   private blocks: number[] = [];
+  private readonly host?: WasmInstance;
 
-  constructor(private readonly host?: WasmInstance) {}
+  constructor(private readonly pool: WorkerPool) {
+    this.host = pool.host;
+  }
 
   stage(v: TypedArray): TypedArray {
     if (isShared(v.buffer)) return v;
@@ -292,10 +400,18 @@ class StagedArgs {
     return copy;
   }
 
+  /** An ArrayBuffer argument (serialized trie bytes, say): copied and transferred. */
+  copy(v: ArrayBuffer): ArrayBuffer {
+    const copy = v.slice(0);
+    this.transfers.push(copy);
+    return copy;
+  }
+
   /** A block of the shared memory, or undefined when it is full (the argument is then transferred). */
   private tryAlloc(bytes: number): number | undefined {
     try {
       const ptr = this.host!.mem.alloc(bytes, 'pool argument');
+      if (this.blocks.length === 0) this.pool.holdShared();
       this.blocks.push(ptr);
       return ptr;
     } catch {
@@ -305,8 +421,10 @@ class StagedArgs {
 
   /** Free the shared blocks: only once the worker can no longer read them (its reply came, or it died). */
   release(): void {
+    if (this.blocks.length === 0) return;
     for (const ptr of this.blocks) this.host!.mem.free(ptr);
     this.blocks = [];
+    this.pool.releaseShared();
   }
 }
 
@@ -344,6 +462,12 @@ const mapValues = (record: Record<string, unknown>, fn: (v: unknown) => unknown)
 
 /**
  * Start a pool of gencore workers with the same methods as `init()`'s result, each returning a Promise.
+ *
+ * A call reads its arguments when it is made (changing an input array afterwards does not affect it). With a
+ * shared memory, a split call whose operands do not fit in the 4 GiB wasm address space next to those of
+ * other split calls is queued until they finish (first come, first served); a call that cannot fit even
+ * alone rejects at once with a `RangeError`. `terminate()` rejects every pending and later call with
+ * `WorkerCrashedError`.
  *
  * @param opts.workers - number of workers (integer ≥ 1); default min(4, cores).
  * @param opts.simd - wasm build choice, as in `init()`.

@@ -78,6 +78,21 @@ describe.skipIf(skip)('matmul in Chromium module workers (dist/)', () => {
     await page.close();
   });
 
+  for (const isolated of [true, false]) {
+    it(`terminate() rejects an in-flight split matmul with WorkerCrashedError at once (cross-origin isolated: ${isolated})`, async () => {
+      const page = await session.context.newPage();
+      await page.goto(new URL('tests/browser/pages/matmul.html', (isolated ? servers.isolated : servers.plain).url).href);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
+      const { outcome, ms } = (await page.evaluate(() =>
+        (globalThis as unknown as { gencoreTerminateCheck: (w: number) => Promise<unknown> }).gencoreTerminateCheck(2),
+      )) as { outcome: string; ms: number };
+      expect(outcome).toBe('WorkerCrashedError');
+      expect(ms).toBeLessThan(500);
+      expect(session.errors).toEqual([]);
+      await page.close();
+    });
+  }
+
   it('falls back to transferred buffers without cross-origin isolation, with the same results', async () => {
     const { page, result } = await run(servers.plain.url);
     expect(result.crossOriginIsolated).toBe(false);

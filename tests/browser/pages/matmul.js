@@ -73,5 +73,25 @@ async function check(cases, workers) {
   }
 }
 
+/**
+ * Start a split matmul, terminate the pool 20 ms later: how the call settles (error name, or 'pending'
+ * if it has not settled 2 s after terminate) and how long after terminate.
+ */
+async function terminateCheck(workers) {
+  const pool = await createPool({ workers });
+  await pool.matmul(new Float32Array(1), new Float32Array(1), 1, 1, 1); // workers are up
+  const n = 768;
+  const call = pool.matmul(randomMatrix(n * n, 1), randomMatrix(n * n, 2), n, n, n).then(
+    () => 'resolved',
+    (err) => err.name,
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  const t0 = performance.now();
+  pool.terminate();
+  const outcome = await Promise.race([call, new Promise((r) => setTimeout(() => r('pending'), 2000))]);
+  return { outcome, ms: performance.now() - t0 };
+}
+
 globalThis.gencoreMatmulCheck = check;
+globalThis.gencoreTerminateCheck = terminateCheck;
 document.getElementById('status').textContent = 'ready';
