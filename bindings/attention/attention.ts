@@ -8,7 +8,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import type { Scope } from '../wasm/memory.js';
-import { checkStagedFinite, gemmScratchBytes, pinvAt, pinvScratchBytes, PINV_MAX_ITERATIONS } from '../linalg/linalg.js';
+import { checkStagedFinite, gemmAt, gemmScratchBytes, pinvAt, pinvScratchBytes, PINV_MAX_ITERATIONS } from '../linalg/linalg.js';
 import {
   checkF32,
   checkFinite,
@@ -284,7 +284,7 @@ export function nystromPrepareAt(inst: WasmInstance, p: NystromDims, ptrs: Atten
   inst.run('nystromAttention', (kern) => {
     kern.segment_means_f32(ptrs.q + h * n * d * 4, mask, n, d, m, ws.ql);
     kern.segment_means_f32(ptrs.k + h * n * d * 4, mask, n, d, m, ws.kl);
-    kern.gemm_f32(0, 1, m, d, m, p.scale, ws.ql, d, ws.kl, d, 0, ws.a, m, ws.gemmScratch);
+    gemmAt(kern, { f64: false, transB: true, m, k: d, n: m, alpha: p.scale, a: ws.ql, lda: d, b: ws.kl, ldb: d, c: ws.a, ldc: m, scratch: ws.gemmScratch });
     kern.softmax_rows_f32(ws.a, m, m, m);
   });
   pinvAt(inst, false, ws.a, m, m, p.iterations, ws.z, ws.pinvScratch);
@@ -301,7 +301,7 @@ export function nystromValuesAt(inst: WasmInstance, p: NystromDims, ptrs: Attent
 /** W' = Z·W (m×dv). */
 export function nystromMixAt(inst: WasmInstance, p: NystromDims, ws: NystromWorkspace): void {
   const { m, dv } = p;
-  inst.run('nystromAttention', (kern) => kern.gemm_f32(0, 0, m, m, dv, 1, ws.z, m, ws.w, dv, 0, ws.w2, dv, ws.gemmScratch));
+  inst.run('nystromAttention', (kern) => gemmAt(kern, { f64: false, m, k: m, n: dv, a: ws.z, lda: m, b: ws.w, ldb: dv, c: ws.w2, ldc: dv, scratch: ws.gemmScratch }));
 }
 
 /**

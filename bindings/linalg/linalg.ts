@@ -2,7 +2,7 @@
  * Linear algebra: matmul (blocked SIMD GEMM), and the solvers built on it.
  * Semantics: spec/attention.md §2 (matmul).
  */
-import type { WasmInstance } from '../wasm/load.js';
+import type { Kernels, WasmInstance } from '../wasm/load.js';
 import type { FloatArray, Scope } from '../wasm/memory.js';
 import {
   checkBool,
@@ -87,6 +87,35 @@ export function checkStagedFinite(inst: WasmInstance, scope: Scope, fn: string, 
   if (inst.run(fn, (k) => k[scan](ptr, now.length)) >= 0) checkFinite(fn, name, now);
 }
 
+/**
+ * One GEMM by pointer, the kernel's 14 numbers named: C = alpha·op(A)·op(B) + beta·C with op(A) m×k,
+ * op(B) k×n, C m×n, all row-major in wasm memory. Pointers are byte addresses (16-byte aligned),
+ * leading dimensions are in elements; `scratch` holds `gemmScratchBytes(…)` bytes.
+ */
+export interface GemmArgs {
+  f64: boolean;
+  transA?: boolean;
+  transB?: boolean;
+  m: number;
+  k: number;
+  n: number;
+  alpha?: number;
+  a: number;
+  lda: number;
+  b: number;
+  ldb: number;
+  beta?: number;
+  c: number;
+  ldc: number;
+  scratch: number;
+}
+
+/** Call the f32 or f64 GEMM kernel with named arguments (alpha defaults to 1, beta to 0). */
+export function gemmAt(kern: Kernels, g: GemmArgs): void {
+  const gemm = g.f64 ? kern.gemm_f64 : kern.gemm_f32;
+  gemm(+!!g.transA, +!!g.transB, g.m, g.k, g.n, g.alpha ?? 1, g.a, g.lda, g.b, g.ldb, g.beta ?? 0, g.c, g.ldc, g.scratch);
+}
+
 /** Bytes of packing scratch one GEMM of these sizes needs. */
 export function gemmScratchBytes(inst: WasmInstance, f64: boolean, m: number, k: number, n: number): number {
   return inst.kernels[f64 ? 'gemm_f64_scratch_bytes' : 'gemm_f32_scratch_bytes'](m, k, n);
@@ -107,10 +136,11 @@ export function gemmRows(
   const lda = p.transA ? p.m : p.k;
   const ldb = p.transB ? p.k : p.n;
   const aRow = ptrs.a + (p.transA ? i0 : i0 * lda) * bytes;
-  inst.run('matmul', (k) =>
-    k[p.f64 ? 'gemm_f64' : 'gemm_f32'](
-      +p.transA, +p.transB, rows, p.k, p.n, p.alpha, aRow, lda, ptrs.b, ldb, p.beta, ptrs.c + i0 * p.n * bytes, p.n, ptrs.scratch,
-    ),
+  inst.run('matmul', (kern) =>
+    gemmAt(kern, {
+      f64: p.f64, transA: p.transA, transB: p.transB, m: rows, k: p.k, n: p.n, alpha: p.alpha, beta: p.beta,
+      a: aRow, lda, b: ptrs.b, ldb, c: ptrs.c + i0 * p.n * bytes, ldc: p.n, scratch: ptrs.scratch,
+    }),
   );
 }
 

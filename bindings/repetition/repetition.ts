@@ -7,7 +7,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import type { FloatArray, Scope, TypedArray } from '../wasm/memory.js';
-import { gemmScratchBytes, luFactorAt, luSolveAt, paddedLd } from '../linalg/linalg.js';
+import { gemmAt, gemmScratchBytes, luFactorAt, luSolveAt, paddedLd } from '../linalg/linalg.js';
 import { checkBool, checkEnum, checkFloatArray, checkInt, checkNoOverlap, checkOptions, checkProduct, show } from '../shared/validate.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -390,7 +390,7 @@ function perronAt(inst: WasmInstance, scope: Scope, xPtr: number, X: Float64Arra
 
 /** C = X·Y for m×m f64 matrices in wasm memory (the SIMD GEMM). */
 function gemmSquare(inst: WasmInstance, x: number, y: number, c: number, m: number, scratch: number): void {
-  inst.run('repetition', (k) => k.gemm_f64(0, 0, m, m, m, 1, x, m, y, m, 0, c, m, scratch));
+  inst.run('repetition', (kern) => gemmAt(kern, { f64: true, m, k: m, n: m, a: x, lda: m, b: y, ldb: m, c, ldc: m, scratch }));
 }
 
 /**

@@ -186,9 +186,6 @@ export class WasmMemory {
 
   // --- views (valid until the next alloc that grows a non-shared memory) ---
 
-  view<T extends TypedArray>(ctor: TypedArrayCtor<T>, ptr: number, length: number): T {
-    return new ctor(this.memory.buffer, ptr, length);
-  }
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, length);
   }
@@ -197,9 +194,6 @@ export class WasmMemory {
   }
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, ptr, length);
-  }
-  u32(ptr: number, length: number): Uint32Array {
-    return new Uint32Array(this.memory.buffer, ptr, length);
   }
   u8(ptr: number, length: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, ptr, length);
@@ -279,11 +273,6 @@ export class Scope {
     const ptr = this.mem.alloc(bytes, what);
     this.ptrs.push(ptr);
     return ptr;
-  }
-
-  /** Allocate room for `length` elements of `ctor` and return the pointer. */
-  allocArray(ctor: { BYTES_PER_ELEMENT: number }, length: number, what?: string): number {
-    return this.alloc(length * ctor.BYTES_PER_ELEMENT, what);
   }
 
   /**

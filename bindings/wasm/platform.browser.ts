@@ -4,8 +4,6 @@
 import type { Endpoint } from 'comlink';
 import type { WorkerHandle } from './platform.js';
 
-export const platformName = 'browser';
-
 export async function readBinary(url: URL | string): Promise<Uint8Array<ArrayBuffer>> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`init: could not fetch ${String(url)}: HTTP ${res.status}`);

@@ -10,8 +10,6 @@ import { Worker } from 'node:worker_threads';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Endpoint } from 'comlink';
 
-export const platformName = 'node';
-
 /** Running from TypeScript sources (tests, tsx) rather than from dist/. */
 const fromSource = import.meta.url.endsWith('.ts');
 

@@ -34,6 +34,8 @@ let api: Api | undefined;
 let privateInstance: WasmInstance | undefined;
 let sharedInstance: WasmInstance | undefined;
 const controllers = new Map<number, AbortController>();
+/** Calls still running in this worker (an aborted loop lets go at its next step). */
+const running = new Set<Promise<unknown>>();
 
 type Callback = (...args: unknown[]) => Promise<unknown>;
 
@@ -72,9 +74,11 @@ const workerApi = {
     if (typeof fn !== 'function') throw new TypeError(`gencore worker: no method ${method}`);
     const controller = new AbortController();
     controllers.set(callId, controller);
+    const revived = revive(args, callbacks, controller.signal) as unknown[];
+    const work = Promise.resolve().then(() => fn.apply(api, revived));
+    running.add(work);
     try {
-      const revived = revive(args, callbacks, controller.signal) as unknown[];
-      const result = await fn.apply(api, revived);
+      const result = await work;
       const out = revived.map((a) => (isPlainObject(a) ? a.out : undefined)).find((o) => o !== undefined);
       let outAt: string | undefined;
       if (out !== undefined && result === out) outAt = '';
@@ -82,6 +86,7 @@ const workerApi = {
       const reply: CallResult = { result, outAt };
       return Comlink.transfer(reply, transferablesOf(result));
     } finally {
+      running.delete(work);
       controllers.delete(callId);
     }
   },
@@ -109,7 +114,9 @@ const workerApi = {
   },
 
   /** Test hook: bytes in use in this worker's private wasm heap, for leak checks (not public API). */
-  heapForTest(): number {
+  async heapForTest(): Promise<number> {
+    // A loop that yields lets this message in before it has seen its abort and freed its blocks.
+    await Promise.allSettled(running);
     return privateInstance ? privateInstance.mem.bytesInUse : -1;
   },
 };
