@@ -16,6 +16,7 @@ export { TokenTrie, SubstringConstraint, lcsLength, type TrieOptions, type TrieA
 export { noiseSchedule, timesteps, samplerPlan, gaussianMixture, type NoiseSchedule, type NoiseScheduleOptions, type ScheduleKind, type TimestepSpacing, type PrevTimestep, type Sampler, type Prediction, type PlanOptions, type SamplerPlan, type StepCoefficientOptions, type SampleOptions, type SingleStepOptions, type SingleStepResult, type Denoiser, type DiffusionProgress, type GaussianMixture, type GaussianMixtureOptions, type GaussianMixtureParams, type EstimateGammaOptions, type AnalyticGammaResult, type UdmDeterministicOptions, type UdmMaskingOptions, type UdmMaskStepOptions } from './core/diffusion.js';
 export { entropyInvariantScale, EntropyStatus, type EntropyStatusCode, type EntropyOptions, type EntropySolveOptions, type EntropyNormalizeOptions, type EntropyNormalizeResult, type TemperatureOptions, type TemperatureResult, type FilterOptions } from './core/entropy.js';
 export { denseNetwork, denseLayout, adamState, type DenseNetwork, type AdamOptions, type AdamState } from './nn/dense.js';
+export { mlpDenoiser, timeEmbedding, denoiserInputs, mlpDenoiserToJson, mlpDenoiserFromJson, type MlpDenoiserModel, type MlpDenoiserJson } from './diffusion/mlp-denoiser.js';
 export type { FloatArray, TypedArray, WasmMemory } from './wasm/memory.js';
 export { AbortError, WorkerCrashedError, KernelFaultError, TimeoutError } from './core/errors.js';
 export { createPool, type Pool, type PoolOptions } from './worker/pool.js';
