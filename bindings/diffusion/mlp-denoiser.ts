@@ -109,6 +109,7 @@ export function mlpDenoiserFromJson(json: MlpDenoiserJson): MlpDenoiserModel {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   if (bytes.length % 4 !== 0) throw new RangeError(`${fn}: json.params holds ${bytes.length} bytes, not a whole number of f32 values`);
+  // Little-endian bytes, as wasm memory and every engine gencore runs on store f32.
   const model = { dim: json.dim, embedDim: json.embedDim, net: { sizes: json.sizes, params: new Float32Array(bytes.buffer) } };
   checkMlpDenoiserModel(fn, model);
   return model;

