@@ -13,3 +13,4 @@ export { entropy_rows_f32, entropy_rows_f64, entropy_solve_f32, entropy_solve_f6
 export { softmax_rows_f32, softmax_exp_f32 } from './kernels/attention/softmax';
 export { attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32 } from './kernels/attention/attention';
 export { nonfinite_index_f32, nonfinite_index_f64 } from './kernels/linalg/scan';
+export { dense_bias_act_f32, dense_silu_grad_f32, dense_column_sums_f32, adam_f32 } from './kernels/nn/dense';

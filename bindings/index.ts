@@ -16,6 +16,8 @@ export { TokenTrie, SubstringConstraint, type TrieOptions, type TrieArrays, type
 export { lcsLength, type LcsLookaheadOptions } from './constrained/lookahead.js';
 export { noiseSchedule, timesteps, samplerPlan, gaussianMixture, type NoiseSchedule, type NoiseScheduleOptions, type ScheduleKind, type TimestepSpacing, type PrevTimestep, type Sampler, type Prediction, type PlanOptions, type SamplerPlan, type StepCoefficientOptions, type SampleOptions, type SingleStepOptions, type SingleStepResult, type Denoiser, type DiffusionProgress, type GaussianMixture, type GaussianMixtureOptions, type GaussianMixtureParams, type EstimateGammaOptions, type AnalyticGammaResult, type UdmDeterministicOptions, type UdmMaskingOptions, type UdmMaskStepOptions } from './diffusion/diffusion.js';
 export { entropyInvariantScale, EntropyStatus, type EntropyStatusCode, type EntropyOptions, type EntropySolveOptions, type EntropyNormalizeOptions, type EntropyNormalizeResult, type TemperatureOptions, type TemperatureResult, type FilterOptions } from './entropy/entropy.js';
+export { denseNetwork, denseLayout, adamState, type DenseNetwork, type AdamOptions, type AdamState } from './nn/dense.js';
+export { mlpDenoiser, timeEmbedding, denoiserInputs, mlpDenoiserToJson, mlpDenoiserFromJson, type MlpDenoiserModel, type MlpDenoiserJson } from './diffusion/mlp-denoiser.js';
 export type { FloatArray, TypedArray, WasmMemory } from './wasm/memory.js';
 export { AbortError, WorkerCrashedError, KernelFaultError, TimeoutError } from './shared/errors.js';
 export { createPool, type Pool, type PoolOptions } from './worker/pool.js';

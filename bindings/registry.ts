@@ -9,5 +9,6 @@ import { constrained } from './constrained/index.js';
 import { repetition } from './repetition/index.js';
 import { diffusion } from './diffusion/index.js';
 import { entropy } from './entropy/index.js';
+import { nn } from './nn/index.js';
 
-export const CAPABILITIES = [linalg, attention, constrained, repetition, diffusion, entropy] as const;
+export const CAPABILITIES = [linalg, attention, constrained, repetition, diffusion, entropy, nn] as const;

@@ -21,6 +21,7 @@ const SECTIONS: Array<[title: string, load: () => Promise<{ tour(ctx: TourContex
   ['Trie-constrained beam search', () => import('./tour/beam.js')],
   ['Repetition analysis of decoders', () => import('./tour/repetition.js')],
   ['Diffusion samplers', () => import('./tour/diffusion.js')],
+  ['A learned denoiser on real data: world cities', () => import('./tour/cities.js')],
   ['Entropy normalisation and consistent filters', () => import('./tour/entropy.js')],
 ];
 

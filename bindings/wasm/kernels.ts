@@ -563,4 +563,44 @@ export interface Kernels {
    * @returns `i32`
    */
   nonfinite_index_f64(x: number, n: number): number;
+  /**
+   * assembly/kernels/nn/dense/dense_bias_act_f32
+   * @param z `usize`
+   * @param a `usize`
+   * @param bias `usize`
+   * @param rows `i32`
+   * @param cols `i32`
+   * @param silu `i32`
+   */
+  dense_bias_act_f32(z: number, a: number, bias: number, rows: number, cols: number, silu: number): void;
+  /**
+   * assembly/kernels/nn/dense/dense_silu_grad_f32
+   * @param grad `usize`
+   * @param z `usize`
+   * @param n `i32`
+   */
+  dense_silu_grad_f32(grad: number, z: number, n: number): void;
+  /**
+   * assembly/kernels/nn/dense/dense_column_sums_f32
+   * @param x `usize`
+   * @param rows `i32`
+   * @param cols `i32`
+   * @param out `usize`
+   */
+  dense_column_sums_f32(x: number, rows: number, cols: number, out: number): void;
+  /**
+   * assembly/kernels/nn/dense/adam_f32
+   * @param p `usize`
+   * @param g `usize`
+   * @param m `usize`
+   * @param v `usize`
+   * @param n `i32`
+   * @param lr `f32`
+   * @param beta1 `f32`
+   * @param beta2 `f32`
+   * @param eps `f32`
+   * @param c1 `f32`
+   * @param c2 `f32`
+   */
+  adam_f32(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
 }

@@ -7,9 +7,10 @@ import * as nystrom from './panels/nystrom.js';
 import * as cities from './panels/cities.js';
 import * as entropy from './panels/entropy.js';
 import * as diffusion from './panels/diffusion.js';
+import * as diffusionCities from './panels/diffusion-cities.js';
 import * as repetition from './panels/repetition.js';
 
-const PANELS = [gemm, nystrom, cities, entropy, diffusion, repetition];
+const PANELS = [gemm, nystrom, cities, entropy, diffusion, diffusionCities, repetition];
 
 /** Longest main-thread task seen (PerformanceObserver 'longtask' reports tasks over 50 ms). */
 const longTasks = [];

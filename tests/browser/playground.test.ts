@@ -213,6 +213,21 @@ describe.skipIf(skip)('playground (examples/web) in Chromium', () => {
     expect(await page.locator('#diffusion-status').textContent()).toContain('AbortError');
   });
 
+  it('Learned denoiser: the world map fills with cities through the pool', async (ctx) => {
+    await requirePanel('diffusion-cities', ctx);
+    await page.selectOption('#cities-sampler', 'analytic-ddpm');
+    await page.selectOption('#cities-steps', '20');
+    await page.selectOption('#cities-batch', '1000');
+    await page.click('#diffusion-cities-run');
+    await settle(page, 'diffusion-cities', 'done', 120_000);
+    const r = await panelResult<{ steps: number; sampler: string; energy: number }>(page, 'diffusion-cities');
+    expect(r.steps).toBe(20);
+    expect(r.sampler).toBe('analytic-ddpm');
+    // Committed table: about 2e-3 at K = 20 (docs/diffusion.md); pure noise against the cities is ~0.3.
+    expect(r.energy).toBeLessThan(0.02);
+    await page.locator('#panel-diffusion-cities').screenshot({ path: screenshotPath('diffusion-cities') });
+  });
+
   it('Repetition: the decoding rule changes the heatmap and R', async (ctx) => {
     await requirePanel('repetition', ctx);
     const read = () => panelResult<{ kind: string; spec: { k?: number }; R: number; finite: boolean; rhoM: number; cycles: string[] }>(page, 'repetition');

@@ -4,7 +4,7 @@
  * corruption (bad callbacks), and a shape check for any result a call returns. Shared by the fuzz,
  * concurrency and determinism tests. Kept small-sized so 10 000 calls per function stay cheap.
  */
-import { noiseSchedule, timesteps, samplerPlan, gaussianMixture, lcsLength, entropyInvariantScale, TokenTrie, SubstringConstraint, type Gencore, type Pool } from '../../bindings/index.js';
+import { noiseSchedule, timesteps, samplerPlan, gaussianMixture, lcsLength, entropyInvariantScale, TokenTrie, SubstringConstraint, denseLayout, adamState, type Gencore, type Pool } from '../../bindings/index.js';
 import { refGemm } from '../helpers/reference.js';
 import { Rng, floats, stochastic, tokenSeqs, corruptArgs } from './gen.js';
 
@@ -1030,6 +1030,58 @@ ALL.push({
   },
   shape(res) {
     if (typeof res !== 'number' || !Number.isFinite(res)) fail('entropyInvariantScale: expected a finite number');
+  },
+});
+
+// ------------------------------------------------------------------ dense networks (nn)
+
+/** A small random network, a batch and targets for it. */
+function denseCase(rng: Rng) {
+  const sizes = Array.from({ length: rng.int(2, 4) }, () => rng.int(1, 6));
+  const count = denseLayout(sizes).count;
+  const rows = rng.int(1, 7);
+  const net = { sizes, params: floats(rng, Float32Array, count) };
+  return { net, rows, x: floats(rng, Float32Array, rows * sizes[0]), target: floats(rng, Float32Array, rows * sizes[sizes.length - 1]) };
+}
+
+ALL.push({
+  name: 'denseForward',
+  valid(rng) {
+    const c = denseCase(rng);
+    return { args: [c.net, c.x, c.rows] };
+  },
+  shape(res, args) {
+    const net = args[0] as { sizes: number[] };
+    expectTyped(res, Float32Array, (args[2] as number) * net.sizes[net.sizes.length - 1], 'denseForward');
+  },
+});
+
+ALL.push({
+  name: 'denseMseGradient',
+  valid(rng) {
+    const c = denseCase(rng);
+    return { args: [c.net, c.x, c.target, c.rows] };
+  },
+  shape(res, args) {
+    const r = optsOf(res);
+    if (typeof r.loss !== 'number' || !(r.loss >= 0)) fail(`denseMseGradient: loss ${String(r.loss)}`);
+    expectTyped(r.gradient, Float32Array, (args[0] as { params: Float32Array }).params.length, 'denseMseGradient gradient');
+  },
+});
+
+ALL.push({
+  name: 'denseTrainStep',
+  valid(rng) {
+    const c = denseCase(rng);
+    return { args: [c.net, adamState(c.net, { learningRate: rng.float(1e-4, 1e-1) }), c.x, c.target, c.rows] };
+  },
+  shape(res, args) {
+    const r = optsOf(res);
+    const count = (args[0] as { params: Float32Array }).params.length;
+    if (typeof r.loss !== 'number' || !(r.loss >= 0)) fail(`denseTrainStep: loss ${String(r.loss)}`);
+    expectTyped(optsOf(r.net).params, Float32Array, count, 'denseTrainStep net.params');
+    expectTyped(optsOf(r.adam).m, Float32Array, count, 'denseTrainStep adam.m');
+    if (optsOf(r.adam).step !== (args[1] as { step: number }).step + 1) fail('denseTrainStep: adam.step not advanced by 1');
   },
 });
 
