@@ -14,7 +14,13 @@ export type { AttentionOptions, NystromOptions } from './attention/attention.js'
 export type { RepetitionOptions, RepetitionResult, ArpResult, DecodeSpec, DecodeTransformOptions, TerminationStats, HighInflowResult } from './repetition/repetition.js';
 export { TokenTrie, SubstringConstraint, type TrieOptions, type TrieArrays, type BeamBatch, type BeamSearchOptions, type Hypothesis, type Scorer, type Transform, type TransformContext } from './constrained/beam.js';
 export { lcsLength, type LcsLookaheadOptions } from './constrained/lookahead.js';
-export { noiseSchedule, timesteps, samplerPlan, gaussianMixture, type NoiseSchedule, type NoiseScheduleOptions, type ScheduleKind, type TimestepSpacing, type PrevTimestep, type Sampler, type Prediction, type PlanOptions, type SamplerPlan, type StepCoefficientOptions, type SampleOptions, type SingleStepOptions, type SingleStepResult, type Denoiser, type DiffusionProgress, type GaussianMixture, type GaussianMixtureOptions, type GaussianMixtureParams, type EstimateGammaOptions, type AnalyticGammaResult, type UdmDeterministicOptions, type UdmMaskingOptions, type UdmMaskStepOptions } from './diffusion/diffusion.js';
+export { noiseSchedule, timesteps, type NoiseSchedule, type NoiseScheduleOptions, type ScheduleKind, type TimestepSpacing, type PrevTimestep } from './diffusion/schedule.js';
+export { samplerPlan, type Sampler, type Prediction, type PlanOptions, type SamplerPlan, type StepCoefficientOptions } from './diffusion/plan.js';
+export type { SingleStepOptions, SingleStepResult } from './diffusion/step.js';
+export type { SampleOptions, Denoiser, EstimateGammaOptions, AnalyticGammaResult } from './diffusion/sample.js';
+export type { DiffusionProgress } from './diffusion/checks.js';
+export { gaussianMixture, type GaussianMixture, type GaussianMixtureOptions, type GaussianMixtureParams } from './diffusion/mixture.js';
+export type { UdmDeterministicOptions, UdmMaskingOptions, UdmMaskStepOptions } from './diffusion/udm.js';
 export { entropyInvariantScale, EntropyStatus, type EntropyStatusCode, type EntropyOptions, type EntropySolveOptions, type EntropyNormalizeOptions, type EntropyNormalizeResult, type TemperatureOptions, type TemperatureResult, type FilterOptions } from './entropy/entropy.js';
 export { denseNetwork, denseLayout, adamState, type DenseNetwork, type AdamOptions, type AdamState } from './nn/dense.js';
 export { mlpDenoiser, timeEmbedding, denoiserInputs, mlpDenoiserToJson, mlpDenoiserFromJson, type MlpDenoiserModel, type MlpDenoiserJson } from './diffusion/mlp-denoiser.js';

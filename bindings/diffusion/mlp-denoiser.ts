@@ -9,7 +9,7 @@
  * told apart.
  */
 import type { DenseNetwork } from '../nn/dense.js';
-import type { Denoiser } from './diffusion.js';
+import type { Denoiser } from './sample.js';
 import { checkF32, checkInt, checkOptions, show } from '../shared/validate.js';
 
 /** A trained ε-model: its network and how inputs are laid out. */

@@ -21,17 +21,10 @@
  * checks between steps. Progress: `onProgress` is called when the slowest slice completes a step, and that
  * slice awaits it.
  */
-import {
-  mixtureParamsOf,
-  planSample,
-  type AnalyticGammaResult,
-  type DiffusionProgress,
-  type EstimateGammaOptions,
-  type GaussianMixture,
-  type GaussianMixtureParams,
-  type NoiseSchedule,
-  type SampleOptions,
-} from './diffusion.js';
+import type { DiffusionProgress } from './checks.js';
+import { mixtureParamsOf, type GaussianMixture, type GaussianMixtureParams } from './mixture.js';
+import { planSample, type AnalyticGammaResult, type EstimateGammaOptions, type SampleOptions } from './sample.js';
+import type { NoiseSchedule } from './schedule.js';
 import { onAbort } from '../shared/abort.js';
 import { AbortError } from '../shared/errors.js';
 import type { WorkerPool } from '../worker/pool.js';

@@ -11,7 +11,7 @@
 import type { WasmInstance } from '../wasm/load.js';
 import type { Scope } from '../wasm/memory.js';
 import { checkStagedFinite, gemmAt, gemmScratchBytes } from '../linalg/linalg.js';
-import { threefry2x32, uniformOfWord, seedKey } from '../diffusion/diffusion.js';
+import { threefry2x32, uniformOfWord, seedKey } from '../diffusion/rng.js';
 import { checkF32, checkInt, checkNumber, checkOptions, checkProduct, show } from '../shared/validate.js';
 
 /** A dense network: layer sizes and the flat f32 parameters (per layer: W row-major, then b). */

@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { adamState, denseNetwork, denoiserInputs, noiseSchedule, type Gencore, type MlpDenoiserModel, type NoiseSchedule } from '../../bindings/index.js';
-import { threefry2x32, uniformOfWord } from '../../bindings/diffusion/diffusion.js';
+import { threefry2x32, uniformOfWord } from '../../bindings/diffusion/rng.js';
 
 export const CITIES_SEED = 2026;
 /** Model shape: [x (2) | e(t) (32)] → 4 SiLU layers of 128 → ε (2): 54 274 parameters. */
