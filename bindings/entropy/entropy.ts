@@ -4,8 +4,8 @@
  * top-k / nucleus filters with the consistent (end-token) option. Semantics: spec/entropy.md.
  *
  * The solves run in the wasm kernel (kernels/entropy.ts): one call solves a chunk of rows, each row with
- * a prep pass and one exp pass per Newton step. The filters are selection and sorting work and run in
- * TypeScript.
+ * a prep pass and one exp pass per Newton step. The filters are selection work and run in TypeScript
+ * (select.ts, shared with decodeTransform).
  */
 import type { WasmInstance } from '../wasm/load.js';
 import type { FloatArray, Scope } from '../wasm/memory.js';
@@ -21,6 +21,7 @@ import {
   overlaps,
   show,
 } from '../shared/validate.js';
+import { selectKept, type KeepRule } from './select.js';
 
 /** Per-row status codes of `entropyNormalize` / `temperatureForEntropy` (spec §3.2). */
 export const EntropyStatus = {
@@ -93,7 +94,7 @@ export interface TemperatureResult {
 export interface FilterOptions<T extends FloatArray = FloatArray> {
   /** Keep the end token as well (V′ = V ∪ {endToken}); needs `endToken`. Default false. */
   consistent?: boolean;
-  /** Index of the end token in [0, cols); used only with `consistent`. */
+  /** Index of the end token in [0, cols) (decodeTransform's `eosIndex`); used only with `consistent`. */
   endToken?: number;
   /** rows×cols buffer of the input's type; may be `logits` itself. */
   out?: T;
@@ -325,7 +326,7 @@ export function runEntropySolve<T extends FloatArray>(inst: WasmInstance, p: Ent
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Filters (TypeScript: selection and sorting, no exp-bound work except the nucleus' softmax).
+// Filters (TypeScript: which entries are kept is decided in select.ts).
 
 interface FilterPlan<T extends FloatArray> {
   logits: T;
@@ -365,116 +366,15 @@ function planFilter<T extends FloatArray>(fn: string, logits: T, rows: number, c
   return { logits, rows, cols, endToken, out };
 }
 
-/** Partially order buf[lo, hi) so that buf[nth] holds the value it would have sorted ascending. */
-function selectNth(buf: Float64Array, lo: number, hi: number, nth: number): void {
-  let l = lo;
-  let r = hi - 1;
-  while (r > l) {
-    // Median of three as pivot; Hoare partition.
-    const mid = (l + r) >> 1;
-    const a = buf[l], b = buf[mid], c = buf[r];
-    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
-    let i = l;
-    let j = r;
-    while (i <= j) {
-      while (buf[i] < pivot) i++;
-      while (buf[j] > pivot) j--;
-      if (i <= j) {
-        const t = buf[i];
-        buf[i] = buf[j];
-        buf[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (nth <= j) r = j;
-    else if (nth >= i) l = i;
-    else return;
-  }
-}
-
-let filterBuf = new Float64Array(0);
-function rowBuffer(n: number): Float64Array {
-  if (filterBuf.length < n) filterBuf = new Float64Array(n);
-  return filterBuf;
-}
-
-/** Write the filtered row: entries ≥ threshold (finite) copied, the rest −∞, the end token copied as is. */
-function writeRow(src: FloatArray, dst: FloatArray, base: number, cols: number, threshold: number, endToken: number): void {
-  const end = endToken >= 0 ? src[base + endToken] : 0;
-  for (let j = 0; j < cols; j++) {
-    const z = src[base + j];
-    dst[base + j] = z >= threshold && z !== -Infinity ? z : -Infinity;
-  }
-  if (endToken >= 0) dst[base + endToken] = end;
-}
-
-function runTopK<T extends FloatArray>(p: FilterPlan<T>, k: number): T {
-  const { logits, rows, cols, endToken } = p;
+/** Run a planned filter: kept entries copied, the others −∞ (docs/entropy.md §6). */
+function runFilter<T extends FloatArray>(p: FilterPlan<T>, rule: KeepRule): T {
+  const { logits, rows, cols } = p;
   const dst = p.out ?? (new (logits.constructor as { new (n: number): T })(rows * cols));
-  const buf = rowBuffer(cols);
+  const keep = new Uint8Array(cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    let f = 0;
-    for (let j = 0; j < cols; j++) {
-      const z = logits[base + j];
-      if (z !== -Infinity) buf[f++] = z;
-    }
-    // Keep i iff fewer than k entries are larger: all entries ≥ the k-th largest value.
-    let threshold = -Infinity;
-    if (k < f) {
-      selectNth(buf, 0, f, f - k);
-      threshold = buf[f - k];
-    }
-    writeRow(logits, dst, base, cols, threshold, endToken);
-  }
-  return dst;
-}
-
-function runNucleus<T extends FloatArray>(p: FilterPlan<T>, mass: number): T {
-  const { logits, rows, cols, endToken } = p;
-  const dst = p.out ?? (new (logits.constructor as { new (n: number): T })(rows * cols));
-  const buf = rowBuffer(cols);
-  const reach = mass - 1e-9;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    let f = 0;
-    let zmax = -Infinity;
-    for (let j = 0; j < cols; j++) {
-      const z = logits[base + j];
-      if (z !== -Infinity) {
-        buf[f++] = z;
-        if (z > zmax) zmax = z;
-      }
-    }
-    let threshold = -Infinity;
-    if (f > 0 && mass < 1) {
-      let zsum = 0;
-      for (let i = 0; i < f; i++) zsum += Math.exp(buf[i] - zmax);
-      // Take the h largest values (h grows ×4) until the mass above the smallest of them reaches p;
-      // then only those are sorted. Keep a value iff the mass of larger values is < p − 1e-9.
-      for (let h = Math.min(f, 256); ; h = Math.min(f, h * 4)) {
-        if (h < f) selectNth(buf, 0, f, f - h);
-        const head = buf.subarray(f - h, f);
-        let headMin = Infinity;
-        let above = 0;
-        for (let i = 0; i < h; i++) headMin = Math.min(headMin, head[i]);
-        for (let i = 0; i < h; i++) if (head[i] > headMin) above += Math.exp(head[i] - zmax) / zsum;
-        if (h === f || above >= reach + 1e-12) {
-          head.sort();
-          let before = 0;
-          threshold = head[h - 1];
-          for (let i = h - 1; i >= 0; ) {
-            const v = head[i];
-            if (i < h - 1 && !(before < reach)) break;
-            threshold = v;
-            for (; i >= 0 && head[i] === v; i--) before += Math.exp(v - zmax) / zsum;
-          }
-          break;
-        }
-      }
-    }
-    writeRow(logits, dst, base, cols, threshold, endToken);
+    selectKept(logits, base, cols, 'logits', rule, keep);
+    for (let j = 0; j < cols; j++) dst[base + j] = keep[j] ? logits[base + j] : -Infinity;
   }
   return dst;
 }
@@ -577,8 +477,9 @@ export function entropyApi(inst: WasmInstance) {
     },
 
     /**
-     * Top-k filter (spec §6): keep entry i iff fewer than k entries of its row are larger (every entry
-     * tied with the k-th largest value is kept); all others become −Infinity. Nothing is renormalised.
+     * Top-k filter (docs/entropy.md §6): per row, keep the first k finite entries in the order by value
+     * descending, ties to the lower index (exactly k when the row has that many); all others become
+     * −Infinity. Nothing is renormalised.
      *
      * @param logits - rows×cols Float32Array or Float64Array; NaN / +Infinity throw (row and column named).
      * @param k - integer ≥ 1.
@@ -588,13 +489,14 @@ export function entropyApi(inst: WasmInstance) {
     topKFilter<T extends FloatArray>(logits: T, rows: number, cols: number, k: number, opts?: FilterOptions<T>): T {
       const fn = 'topKFilter';
       checkInt(fn, 'k', k, 1);
-      return runTopK(planFilter(fn, logits, rows, cols, opts), k);
+      const p = planFilter(fn, logits, rows, cols, opts);
+      return runFilter(p, { kind: 'topK', k, endToken: p.endToken });
     },
 
     /**
-     * Nucleus (top-p) filter (spec §6): with q = softmax over the finite entries (float64), keep i iff z_i
-     * is the row max or the mass of strictly larger entries is < p − 1e-9; tie groups are kept or dropped
-     * whole. p = 1 keeps every finite entry.
+     * Nucleus (top-p) filter (docs/entropy.md §6): with q = softmax over the finite entries (float64), keep
+     * the shortest prefix of the order (value descending, ties to the lower index) whose mass reaches
+     * p − 1e-9; all others become −Infinity. p = 1 keeps every finite entry.
      *
      * @param p - in (0, 1].
      * @param opts.consistent - also keep opts.endToken (copied as is, not counted toward p).
@@ -603,7 +505,8 @@ export function entropyApi(inst: WasmInstance) {
       const fn = 'nucleusFilter';
       checkNumber(fn, 'p', p);
       if (!(p > 0 && p <= 1)) throw new RangeError(`nucleusFilter: p must be in (0, 1], got ${p}`);
-      return runNucleus(planFilter(fn, logits, rows, cols, opts), p);
+      const plan = planFilter(fn, logits, rows, cols, opts);
+      return runFilter(plan, { kind: 'nucleus', p, endToken: plan.endToken });
     },
   };
 }

@@ -9,6 +9,7 @@ import type { WasmInstance } from '../wasm/load.js';
 import type { FloatArray, Scope, TypedArray } from '../wasm/memory.js';
 import { gemmAt, gemmScratchBytes, luFactorAt, luSolveAt, paddedLd } from '../linalg/linalg.js';
 import { checkBool, checkEnum, checkFloatArray, checkInt, checkNoOverlap, checkOptions, checkProduct, show } from '../shared/validate.js';
+import { selectKept, type KeepRule } from '../entropy/select.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types
@@ -96,7 +97,10 @@ export interface RepetitionResult {
   status: 'ok' | 'singular';
 }
 
-/** A decoding rule applied to every row of a next-token matrix (spec/repetition.md §3). */
+/**
+ * A decoding rule applied to every row of a next-token matrix (docs/repetition.md §3). `eosIndex` of
+ * 'topK' / 'nucleus' means what `endToken` means for `topKFilter` / `nucleusFilter`.
+ */
 export type DecodeSpec =
   | { kind: 'greedy' }
   | { kind: 'topK'; k: number; consistent?: boolean; eosIndex?: number }
@@ -572,8 +576,9 @@ export function repetitionApi(inst: WasmInstance) {
     /**
      * Apply a decoding rule T(p) to every row of A (spec/repetition.md §3): greedy, top-k, nucleus
      * (optionally consistent: EOS always kept), temperature, or an EOS logit bonus. Kept tokens keep
-     * their ratios; order is by probability descending, ties to the lower index; every non-zero output
-     * row sums to 1 and an all-zero row stays zero. Arithmetic is float64.
+     * their ratios; order is by probability descending, ties to the lower index; top-k / nucleus select
+     * by the rule of `topKFilter` / `nucleusFilter` (docs/entropy.md §6); every non-zero output row sums
+     * to 1 and an all-zero row stays zero. Arithmetic is float64.
      *
      * @param A - rows×cols row-major distributions (Float32Array or Float64Array), entries finite ≥ 0,
      *   row sums ≤ 1 + rowSumTol.
@@ -607,10 +612,10 @@ export function repetitionApi(inst: WasmInstance) {
       const out = (o.out ?? new (A.constructor as { new (n: number): T })(rows * cols)) as T;
       const row = new Float64Array(cols);
       const res = new Float64Array(cols);
-      const order = new Int32Array(cols);
+      const keep = new Uint8Array(cols);
       for (let i = 0; i < rows; i++) {
         for (let j = 0; j < cols; j++) row[j] = A[i * cols + j];
-        transformRow(row, res, order, rule);
+        transformRow(row, res, keep, rule);
         for (let j = 0; j < cols; j++) out[i * cols + j] = res[j];
       }
       return out;
@@ -871,8 +876,7 @@ function analyse(inst: WasmInstance, B: Float64Array, m: number, eos: number, K:
 
 type Rule =
   | { kind: 'greedy' }
-  | { kind: 'topK'; k: number; eos: number }
-  | { kind: 'nucleus'; p: number; eos: number }
+  | KeepRule
   | { kind: 'temperature'; t: number }
   | { kind: 'lengthPenalty'; beta: number; eos: number };
 
@@ -895,9 +899,9 @@ function checkDecodeSpec(fn: string, spec: unknown, cols: number): Rule {
     case 'greedy':
       return { kind };
     case 'topK':
-      return { kind, k: checkInt(fn, 'spec.k', s.k, 1), eos: consistentEos() };
+      return { kind, k: checkInt(fn, 'spec.k', s.k, 1), endToken: consistentEos() };
     case 'nucleus':
-      return { kind, p: checkUnitInterval(fn, 'spec.p', s.p), eos: consistentEos() };
+      return { kind, p: checkUnitInterval(fn, 'spec.p', s.p), endToken: consistentEos() };
     case 'temperature': {
       if (typeof s.t !== 'number') throw new TypeError(`${fn}: spec.t must be a number, got ${show(s.t)}`);
       if (!(Number.isFinite(s.t) && s.t > 0)) throw new RangeError(`${fn}: spec.t must be finite and > 0, got ${s.t}`);
@@ -912,34 +916,13 @@ function checkDecodeSpec(fn: string, spec: unknown, cols: number): Rule {
   }
 }
 
-/** Write T(row) into res (float64). `order` is scratch of the row's length. */
-function transformRow(row: Float64Array, res: Float64Array, order: Int32Array, rule: Rule): void {
+/** Write T(row) into res (float64). `keep` is scratch of the row's length. */
+function transformRow(row: Float64Array, res: Float64Array, keep: Uint8Array, rule: Rule): void {
   const cols = row.length;
   res.fill(0);
-  let total = 0;
   let pMax = 0;
-  for (let j = 0; j < cols; j++) {
-    total += row[j];
-    if (row[j] > pMax) pMax = row[j];
-  }
+  for (let j = 0; j < cols; j++) if (row[j] > pMax) pMax = row[j];
   if (pMax === 0) return;
-  const keepNormalised = (count: number, eos: number): void => {
-    // Keep order[0..count) (and EOS when consistent and positive), renormalised.
-    let s = 0;
-    for (let r = 0; r < count; r++) s += row[order[r]];
-    let eosExtra = false;
-    if (eos >= 0 && row[eos] > 0) {
-      eosExtra = true;
-      for (let r = 0; r < count; r++) if (order[r] === eos) eosExtra = false;
-      if (eosExtra) s += row[eos];
-    }
-    for (let r = 0; r < count; r++) res[order[r]] = row[order[r]] / s;
-    if (eosExtra) res[eos] = row[eos] / s;
-  };
-  const sortOrder = (): void => {
-    for (let j = 0; j < cols; j++) order[j] = j;
-    order.sort((a, b) => row[b] - row[a] || a - b);
-  };
   switch (rule.kind) {
     case 'greedy': {
       let best = 0;
@@ -947,24 +930,13 @@ function transformRow(row: Float64Array, res: Float64Array, order: Int32Array, r
       res[best] = 1;
       return;
     }
-    case 'topK': {
-      sortOrder();
-      keepNormalised(Math.min(rule.k, cols), rule.eos);
-      return;
-    }
+    case 'topK':
     case 'nucleus': {
-      sortOrder();
-      const target = rule.p * total;
-      let run = 0;
-      let count = cols;
-      for (let r = 0; r < cols; r++) {
-        run += row[order[r]];
-        if (run >= target) {
-          count = r + 1;
-          break;
-        }
-      }
-      keepNormalised(count, rule.eos);
+      // The kept tokens (docs/entropy.md §6), renormalised.
+      selectKept(row, 0, cols, 'probabilities', rule, keep);
+      let s = 0;
+      for (let j = 0; j < cols; j++) if (keep[j]) s += row[j];
+      for (let j = 0; j < cols; j++) if (keep[j]) res[j] = row[j] / s;
       return;
     }
     case 'temperature': {

@@ -469,24 +469,35 @@ for (const simd of ['plain', 'relaxed'] as const) {
     });
 
     describe('filters', () => {
-      /** Reference by enumeration of the spec's keep rules. */
+      /**
+       * Reference by enumeration of docs/entropy.md §6: the entries ahead of i in the order (value
+       * descending, ties to the lower index) are counted, and their softmax mass summed, one by one.
+       */
       function refKeep(z: number[], kind: 'topK' | 'nucleus', param: number, endToken?: number): boolean[] {
-        const fin = z.filter((v) => v !== -Infinity);
-        const mx = Math.max(...fin);
-        const Z = fin.reduce((a, v) => a + Math.exp(v - mx), 0);
+        const mx = Math.max(...z.filter((v) => v !== -Infinity));
+        const w = z.map((v) => (v === -Infinity ? 0 : Math.exp(v - mx)));
+        const Z = w.reduce((a, v) => a + v, 0);
         return z.map((v, i) => {
           if (i === endToken) return true;
           if (v === -Infinity) return false;
-          if (kind === 'topK') return z.filter((w) => w > v).length < param;
-          const above = z.reduce((a, w) => (w > v && w !== -Infinity ? a + Math.exp(w - mx) / Z : a), 0);
-          return v === mx || param === 1 || above < param - 1e-9;
+          let ahead = 0;
+          let massAhead = 0;
+          for (let j = 0; j < z.length; j++) {
+            if (z[j] !== -Infinity && (z[j] > v || (z[j] === v && j < i))) {
+              ahead++;
+              massAhead += w[j] / Z;
+            }
+          }
+          if (kind === 'topK') return ahead < param;
+          return ahead === 0 || param === 1 || massAhead < param - 1e-9;
         });
       }
       const rnd = mulberry32(5);
 
       it('random rows with many ties match the enumeration, both dtypes, topK and nucleus', () => {
-        for (let trial = 0; trial < 60; trial++) {
-          const cols = 1 + Math.floor(rnd() * 700);
+        for (let trial = 0; trial < 64; trial++) {
+          // Mostly short rows; a few long ones, where the nucleus head grows several times.
+          const cols = trial < 60 ? 1 + Math.floor(rnd() * 700) : 3000 + Math.floor(rnd() * 2000);
           const z = Array.from({ length: cols }, () => (rnd() < 0.1 ? -Infinity : Math.round(normal(rnd) * 4) / 2));
           for (const ctor of [Float32Array, Float64Array] as FloatCtor[]) {
             const zz = new ctor(z);
@@ -506,20 +517,49 @@ for (const simd of ['plain', 'relaxed'] as const) {
         }
       });
 
-      it('ties are decided by value: more than k survive; a tie group is kept or dropped whole', () => {
+      it('ties go to the lower index: exactly k survive; a tie group may be split', () => {
         const z = new Float64Array([1, 3, 2, 3, 2, 0]);
         expect(Array.from(gc.topKFilter(z, 1, 6, 2))).toEqual([-Infinity, 3, -Infinity, 3, -Infinity, -Infinity]);
-        expect(Array.from(gc.topKFilter(z, 1, 6, 3))).toEqual([-Infinity, 3, 2, 3, 2, -Infinity]);
+        expect(Array.from(gc.topKFilter(z, 1, 6, 3))).toEqual([-Infinity, 3, 2, 3, -Infinity, -Infinity]);
         expect(Array.from(gc.topKFilter(z, 1, 6, 6))).toEqual(Array.from(z));
-        // Uniform: each value has mass 1/4. p = 0.5 is reached exactly by two → the third is dropped.
-        const u = new Float64Array([0, 1, 1, 0, 2, 2, 3, 3].map((v) => (v < 2 ? 0 : 0)));
-        expect(Array.from(gc.nucleusFilter(u, 1, 8, 0.5))).toEqual(Array.from(u)); // one tie group: the max, kept whole
+        // Uniform: each entry has mass 1/8; the first four reach p = 0.5 exactly, so the fifth is dropped.
+        const u = new Float64Array(8);
+        expect(Array.from(gc.nucleusFilter(u, 1, 8, 0.5))).toEqual([0, 0, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity]);
         const four = new Float64Array([5, 4, 3, 2].map((v) => Math.log(v)));
         const q = [5, 4, 3, 2].map((v) => v / 14);
         // Mass before the third value is exactly 9/14: p = 9/14 drops it, p slightly above keeps it.
         expect(Array.from(gc.nucleusFilter(four, 1, 4, q[0] + q[1])).filter((v) => v !== -Infinity).length).toBe(2);
         expect(Array.from(gc.nucleusFilter(four, 1, 4, q[0] + q[1] + 1e-6)).filter((v) => v !== -Infinity).length).toBe(3);
         expect(Array.from(gc.nucleusFilter(four, 1, 4, 1))).toEqual(Array.from(four));
+      });
+
+      it("keep the tokens decodeTransform's topK / nucleus keep on the same distributions (logits = log p)", () => {
+        const rows = 40;
+        const cols = 12;
+        // Few distinct probabilities, so rows have tie groups straddling k and p.
+        const P = new Float64Array(rows * cols);
+        for (let r = 0; r < rows; r++) {
+          const row = Array.from({ length: cols }, () => Math.floor(rnd() * 5));
+          if (Math.max(...row) === 0) row[0] = 1;
+          const s = row.reduce((a, v) => a + v, 0);
+          row.forEach((v, j) => (P[r * cols + j] = v / s));
+        }
+        const logits = P.map(Math.log);
+        const kept = (a: ArrayLike<number>, r: number, isKept: (v: number) => boolean) =>
+          Array.from(a).slice(r * cols, (r + 1) * cols).flatMap((v, j) => (isKept(v) ? [j] : []));
+        for (const [spec, filtered] of [
+          [{ kind: 'topK', k: 1 }, gc.topKFilter(logits, rows, cols, 1)],
+          [{ kind: 'topK', k: 4 }, gc.topKFilter(logits, rows, cols, 4)],
+          [{ kind: 'topK', k: 3, consistent: true, eosIndex: 5 }, gc.topKFilter(logits, rows, cols, 3, { consistent: true, endToken: 5 })],
+          [{ kind: 'nucleus', p: 0.5 }, gc.nucleusFilter(logits, rows, cols, 0.5)],
+          [{ kind: 'nucleus', p: 0.8 }, gc.nucleusFilter(logits, rows, cols, 0.8)],
+          [{ kind: 'nucleus', p: 0.3, consistent: true, eosIndex: 0 }, gc.nucleusFilter(logits, rows, cols, 0.3, { consistent: true, endToken: 0 })],
+        ] as const) {
+          const decoded = gc.decodeTransform(P, rows, cols, spec);
+          for (let r = 0; r < rows; r++) {
+            expect(kept(filtered, r, (v) => v !== -Infinity), `${JSON.stringify(spec)} row ${r}`).toEqual(kept(decoded, r, (v) => v > 0));
+          }
+        }
       });
 
       it('consistent keeps the end token as is (even −Infinity); multi-row; out aliasing; all −∞ row', () => {

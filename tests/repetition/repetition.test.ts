@@ -414,6 +414,11 @@ for (const simd of ['plain', 'relaxed'] as const) {
         const k = gc.decodeTransform(Float64Array.of(0.5, 0.3, 0), 1, 3, { kind: 'topK', k: 1, consistent: true, eosIndex: 2 });
         expect(Array.from(k)).toEqual([1, 0, 0]); // EOS with p = 0 stays 0
       });
+      it('nucleus: a mass within 1e-9 below p counts as reached (the rule of nucleusFilter)', () => {
+        const row = Float64Array.of(0.2, 0.5, 0.3);
+        expect(Array.from(gc.decodeTransform(row, 1, 3, { kind: 'nucleus', p: 0.8 + 5e-10 }))).toEqual([0, 0.5 / 0.8, 0.3 / 0.8]);
+        expect(Array.from(gc.decodeTransform(row, 1, 3, { kind: 'nucleus', p: 0.8 + 2e-9 }))).toEqual([0.2, 0.5, 0.3]);
+      });
       it('bad specs → RangeError / TypeError', () => {
         const P = Float64Array.of(0.9, 0.1, 0.5, 0.5);
         expect(() => gc.decodeTransform(P, 2, 2, { kind: 'lengthPenalty', beta: 1 } as never)).toThrow(RangeError);
