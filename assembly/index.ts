@@ -5,6 +5,7 @@ export { gemm_f32, gemm_f64, gemm_f32_scratch_bytes, gemm_f64_scratch_bytes } fr
 export { lu_panel_f64, lu_apply_pivots_f64, lu_trsm_f64, matvec2_f64, bidiag_f64 } from './kernels/lu';
 export { trie_sort, trie_dedupe, trie_count, trie_build, trie_validate, trie_child, trie_walk } from './kernels/trie';
 export { beam_row_stats_f32, beam_row_stats_f64, beam_gather_f32, beam_gather_f64, beam_renormalize, beam_select_f32, beam_select_f64 } from './kernels/beam';
+export { edit_lookahead_step } from './kernels/constrained/edit';
 export { rng_words, rng_normal_f32, rng_scratch_bytes } from './kernels/rng';
 export { diffusion_step_f32, diffusion_step_rows_f32, diffusion_scratch_bytes } from './kernels/diffusion';
 export { mixture_eval_f32, mixture_scratch_bytes } from './kernels/mixture';

@@ -6,6 +6,7 @@ import type { WasmInstance } from '../wasm/load.js';
 import { linalgApi } from './linalg.js';
 import { attentionApi } from './attention.js';
 import { constrainedApi } from './beam.js';
+import { editLookaheadApi } from '../constrained/edit-lookahead.js';
 import { repetitionApi } from './repetition.js';
 import { diffusionApi } from './diffusion.js';
 import { entropyApi } from './entropy.js';
@@ -15,6 +16,7 @@ export function createApi(inst: WasmInstance) {
     ...linalgApi(inst),
     ...attentionApi(inst),
     ...constrainedApi(inst),
+    ...editLookaheadApi(inst),
     ...repetitionApi(inst),
     ...diffusionApi(inst),
     ...entropyApi(inst),
