@@ -13,7 +13,7 @@
 import type { WasmInstance } from '../wasm/load.js';
 import type { Transform, TransformContext } from '../core/beam.js';
 import { TokenTrie } from '../core/trie.js';
-import { checkBool, checkNumber, checkOptions, show } from '../core/validate.js';
+import { checkBool, checkInt, checkNumber, checkOptions, show } from '../core/validate.js';
 
 /** Costs of the edits, in nats (−log probability of the edit); each finite and ≥ 0. */
 export interface EditCosts {
@@ -50,14 +50,29 @@ export interface EditLookaheadOptions {
   budget?: number;
   /** Weight λ of the model's log-probability against the channel cost (finite, ≥ 0; default 1). */
   priorWeight?: number;
+  /**
+   * Trie levels below each token that its value looks through, an integer ≥ 0 or ∞ (default ∞): the value
+   * is the least bound over the token's descendants that many levels down (the exact cost for names
+   * ending sooner), explored by branch and bound. With ∞ a token's value is the exact cost of its best
+   * name whenever that is within the budget, so the beam knows from the first letter which prefixes lead
+   * to close names; 0 is the DP column's own bound (cheapest, weakest).
+   */
+  depth?: number;
+  /**
+   * Nats (≥ 0, default 6): a token's value is exact only up to this much above its beam's own value
+   * (and the budget); a token further away gets a lower bound, which ranks it behind the others anyway
+   * and saves exploring its subtree.
+   */
+  window?: number;
 }
 
 const COST_NAMES = ['insert', 'delete', 'substitute', 'similar', 'transpose', 'repeat'] as const;
 const DEFAULT_COSTS: Record<(typeof COST_NAMES)[number], number> = { insert: 4, delete: 4, substitute: 4, similar: 2.5, transpose: 3, repeat: 2 };
 
-/** Units of every token of a trie: token → Int32Array, plus the set of all units. */
+/** Units of every token of a trie: token t → units[offsets[t] … offsets[t+1]) (none for tokens not in it), and the set of all units. */
 interface TokenUnits {
-  byToken: Map<number, Int32Array>;
+  offsets: Int32Array;
+  units: Int32Array;
   all: Set<number>;
 }
 const EMPTY = new Int32Array(0);
@@ -108,7 +123,11 @@ function tokenUnits(fn: string, trie: TokenTrie, units: UnitsTable | undefined, 
     byToken.set(t, u);
     for (const x of u) all.add(x);
   }
-  const made = { byToken, all };
+  const offsets = new Int32Array(trie.maxToken() + 2);
+  for (let t = 0; t + 1 < offsets.length; t++) offsets[t + 1] = offsets[t] + (byToken.get(t)?.length ?? 0);
+  const flat = new Int32Array(Math.max(offsets[offsets.length - 1], 1));
+  for (const [t, u] of byToken) flat.set(u, offsets[t]);
+  const made = { offsets, units: flat, all };
   perTrie.set(key, made);
   return made;
 }
@@ -172,6 +191,9 @@ export function editLookahead(
   const budget = o.budget === undefined ? Infinity : checkNumber(fn, 'opts.budget', o.budget, 0);
   if (Number.isNaN(budget)) throw new RangeError(`${fn}: opts.budget must be a number ≥ 0, got NaN`);
   const priorWeight = o.priorWeight === undefined ? 1 : checkNumber(fn, 'opts.priorWeight', o.priorWeight, 0, Number.MAX_VALUE);
+  // Deeper than the trie explores nothing more.
+  const depth = o.depth === undefined || o.depth === Infinity ? trie.maxDepth : Math.min(checkInt(fn, 'opts.depth', o.depth, 0), trie.maxDepth);
+  const window = o.window === undefined ? 6 : checkNumber(fn, 'opts.window', o.window, 0);
   const table = tokenUnits(fn, trie, units, endToken);
 
   // Queries, concatenated, with their similar units per position (CSR).
@@ -219,8 +241,8 @@ export function editLookahead(
     return s;
   });
 
-  // The states of the previous step's rows, which this step's rows extend by one token.
-  let carried: { step: number; states: Float64Array } | null = null;
+  // The previous step: its rows' states and its tokens' values, which this step's rows extend and start from.
+  let carried: { step: number; states: Float64Array; offsets: Int32Array; tokens: Int32Array; values: Float64Array } | null = null;
 
   return (ctx: TransformContext) => {
     if (trie.disposed) throw new TypeError(`${fn}: the trie was disposed`);
@@ -230,64 +252,60 @@ export function editLookahead(
     const useCarried = carried !== null && s > 0 && carried.step === s - 1;
     const rowQuery = new Int32Array(rows);
     const rowStart = new Float64Array(rows * stride);
-    const rowUnitOffsets = new Int32Array(rows + 1);
-    const rowUnitParts: Int32Array[] = [];
+    // NaN: unknown (a search not seen from its start), the kernel computes it.
+    const rowValues = new Float64Array(rows).fill(s === 0 ? 0 : NaN);
     for (let r = 0; r < rows; r++) {
       const k = list.length === 1 ? 0 : ctx.query[r];
       if (k >= list.length) throw new RangeError(`${fn}: row ${r} belongs to query ${k} but the lookahead has ${list.length} queries`);
       rowQuery[r] = k;
-      // Carried: the parent's state and the token appended since. Otherwise: the whole prefix from scratch.
-      const tokens = useCarried ? ctx.lastToken.subarray(r, r + 1) : ctx.prefixes.subarray(r * s, (r + 1) * s);
-      if (useCarried) rowStart.set(carried!.states.subarray(ctx.parentRow[r] * stride, (ctx.parentRow[r] + 1) * stride), r * stride);
-      else rowStart.set(initial[k], r * stride);
-      let n = 0;
-      for (const t of tokens) {
-        const u = table.byToken.get(t) ?? EMPTY;
-        rowUnitParts.push(u);
-        n += u.length;
-      }
-      rowUnitOffsets[r + 1] = rowUnitOffsets[r] + n;
+      if (useCarried) {
+        const c = carried!;
+        const p = ctx.parentRow[r];
+        rowStart.set(c.states.subarray(p * stride, (p + 1) * stride), r * stride);
+        const j = indexOf(c.tokens, c.offsets[p], c.offsets[p + 1], ctx.lastToken[r]);
+        if (j >= 0) rowValues[r] = c.values[j];
+      } else rowStart.set(initial[k], r * stride);
     }
-    const rowUnits = concat(rowUnitParts, rowUnitOffsets[rows]);
+    // Carried: each row extends its parent's state by the token appended since. Otherwise: the whole prefix.
+    const rowTokenOffsets = Int32Array.from({ length: rows + 1 }, (_, r) => (useCarried ? r : r * s));
+    const rowTokens = useCarried ? ctx.lastToken : ctx.prefixes;
     const width = ctx.allowedTokens.length;
-    const tokenUnitOffsets = new Int32Array(width + 1);
-    const tokenParts: Int32Array[] = [];
-    for (let j = 0; j < width; j++) {
-      const u = table.byToken.get(ctx.allowedTokens[j]) ?? EMPTY;
-      tokenParts.push(u);
-      tokenUnitOffsets[j + 1] = tokenUnitOffsets[j] + u.length;
-    }
-    const tokenUnitsFlat = concat(tokenParts, tokenUnitOffsets[width]);
+    const home = trie.wasmHome(fn);
 
+    const values = new Float64Array(width);
     const states = inst.mem.scoped((scope) => {
-      const pScores = scope.copyIn(ctx.scores.length ? ctx.scores : new Float64Array(1), 'scores');
+      // A trie of another instance (or a pool's) is copied in for the call: its node ids are the same.
+      const arrays = home?.inst === inst ? null : trie.arrays();
+      const ptrs = arrays ? { childStart: scope.copyIn(arrays.childStart, 'trie'), label: scope.copyIn(arrays.label, 'trie') } : trie.pointers(fn);
+      const pScores = scope.copyIn(width ? ctx.scores : new Float64Array(1), 'scores');
       const pStates = scope.alloc(F64 * rows * stride, 'states');
-      const pRowBound = scope.alloc(F64 * rows, 'row bounds');
-      const pValue = scope.alloc(F64 * Math.max(width, 1), 'values');
+      const pValues = scope.alloc(F64 * Math.max(width, 1), 'values');
       const args = [
         scope.copyIn(queryAll, 'query'), scope.copyIn(queryStart, 'query starts'), scope.copyIn(simOffsets, 'similar offsets'),
         scope.copyIn(sim.length ? sim : new Int32Array(1), 'similar'), scope.copyIn(costs, 'costs'), prefixMode ? 1 : 0,
-        rows, scope.copyIn(rowQuery, 'row queries'), stride, scope.copyIn(rowStart, 'row states'),
-        scope.copyIn(rowUnitOffsets, 'row unit offsets'), scope.copyIn(rowUnits, 'row units'),
-        scope.copyIn(ctx.allowedOffsets!, 'allowed offsets'), scope.copyIn(width ? ctx.allowedTokens! : new Int32Array(1), 'allowed tokens'),
-        scope.copyIn(tokenUnitOffsets, 'token unit offsets'), scope.copyIn(tokenUnitsFlat, 'token units'), endToken,
-        priorWeight, budget, pScores, pStates, pRowBound, pValue, scope.alloc(F64 * 6 * (longest + 1), 'scratch'),
+        scope.copyIn(table.offsets, 'token unit offsets'), scope.copyIn(table.units, 'token units'), endToken, ptrs.childStart, ptrs.label, depth,
+        rows, scope.copyIn(ctx.nodes, 'nodes'), scope.copyIn(rowQuery, 'row queries'), stride, scope.copyIn(rowStart, 'row states'),
+        scope.copyIn(rowTokenOffsets, 'row token offsets'), scope.copyIn(rowTokens.length ? rowTokens : new Int32Array(1), 'row tokens'),
+        scope.copyIn(rowValues, 'row values'), window, scope.copyIn(ctx.allowedOffsets!, 'allowed offsets'), scope.copyIn(width ? ctx.allowedTokens! : new Int32Array(1), 'allowed tokens'),
+        priorWeight, budget, pScores, pStates, pValues, scope.alloc(F64 * 3 * (depth + 1) * (longest + 1), 'scratch'),
       ];
       inst.run(fn, (k) => k.edit_lookahead_step(...args));
       ctx.scores.set(inst.mem.f64(pScores, width));
+      values.set(inst.mem.f64(pValues, width));
       return inst.mem.f64(pStates, rows * stride).slice();
     });
-    carried = { step: s, states };
+    carried = { step: s, states, offsets: ctx.allowedOffsets.slice(), tokens: ctx.allowedTokens.slice(), values };
   };
 }
 
-/** The parts laid end to end (never empty: a kernel array needs one element). */
-function concat(parts: Int32Array[], total: number): Int32Array {
-  const out = new Int32Array(Math.max(total, 1));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+/** Index of `token` in the ascending tokens[a…b), or −1. */
+function indexOf(tokens: Int32Array, a: number, b: number, token: number): number {
+  let lo = a;
+  let hi = b;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid] < token) lo = mid + 1;
+    else hi = mid;
   }
-  return out;
+  return lo < b && tokens[lo] === token ? lo : -1;
 }

@@ -34,6 +34,8 @@ interface Level {
 }
 
 const MAGIC = 0x4b4e4c4d; // "KNLM"
+/** Distributions kept per cache (each V doubles); a full cache starts over. */
+const CACHE_LIMIT = 50_000;
 
 /** The trained model; `logProbs` gives the next-token distribution after a sequence prefix. */
 export class KneserNeyModel {
@@ -42,7 +44,9 @@ export class KneserNeyModel {
   readonly endToken: number;
   /** levels[n − 1] holds the contexts of n − 1 tokens. */
   readonly #levels: Level[];
-  readonly #cache = new Map<string, Float64Array>();
+  /** Log-distributions by full context id, and distributions by context id per context length. */
+  readonly #logCache = new Map<number, Float64Array>();
+  readonly #cache: Array<Map<number, Float64Array>>;
 
   /** @internal Use `trainKneserNey` or `KneserNeyModel.deserialize`. */
   constructor(order: number, vocabSize: number, endToken: number, levels: Level[]) {
@@ -50,6 +54,7 @@ export class KneserNeyModel {
     this.vocabSize = vocabSize;
     this.endToken = endToken;
     this.#levels = levels;
+    this.#cache = levels.map(() => new Map());
   }
 
   /** The start symbol (pads contexts; never predicted): V. */
@@ -63,35 +68,41 @@ export class KneserNeyModel {
    */
   logProbs(prefix: ArrayLike<number>): Float64Array {
     const n = this.order - 1;
-    const ctx: number[] = [];
-    for (let i = prefix.length - n; i < prefix.length; i++) ctx.push(i < 0 ? this.vocabSize : prefix[i]);
-    return this.#distribution(ctx, true);
+    const B = this.vocabSize + 1;
+    let id = 0;
+    for (let i = prefix.length - n; i < prefix.length; i++) id = id * B + (i < 0 ? this.vocabSize : prefix[i]);
+    let out = this.#logCache.get(id);
+    if (!out) {
+      const p = this.#distribution(id, n);
+      out = new Float64Array(p.length);
+      for (let w = 0; w < p.length; w++) out[w] = Math.log(p[w]);
+      if (this.#logCache.size >= CACHE_LIMIT) this.#logCache.clear();
+      this.#logCache.set(id, out);
+    }
+    return out;
   }
 
-  /** P(· | ctx) for the last tokens of ctx (cached per context), as probabilities or their logs. */
-  #distribution(ctx: number[], log: boolean): Float64Array {
-    const key = (log ? 'l' : 'p') + ctx.join(',');
-    let out = this.#cache.get(key);
+  /** P(· | the context of n tokens whose id is `id`), from the shorter context's distribution (cached). */
+  #distribution(id: number, n: number): Float64Array {
+    const cache = this.#cache[n];
+    let out = cache.get(id);
     if (out) return out;
-    if (log) {
-      const p = this.#distribution(ctx, false);
-      out = Float64Array.from(p, Math.log);
-    } else if (ctx.length === 0) {
-      out = this.#mix(this.#levels[0], 0, new Float64Array(this.vocabSize).fill(1 / this.vocabSize));
-    } else {
-      const lower = this.#distribution(ctx.slice(1), false);
-      const level = this.#levels[ctx.length];
-      const id = contextId(ctx, this.vocabSize);
-      out = level.contexts.has(id) ? this.#mix(level, level.contexts.get(id)!, lower) : lower;
+    if (n === 0) out = this.#mix(this.#levels[0], 0, new Float64Array(this.vocabSize).fill(1 / this.vocabSize));
+    else {
+      const lower = this.#distribution(id % (this.vocabSize + 1) ** (n - 1), n - 1);
+      const i = this.#levels[n].contexts.get(id);
+      out = i === undefined ? lower : this.#mix(this.#levels[n], i, lower);
     }
-    if (this.#cache.size > 200_000) this.#cache.clear();
-    this.#cache.set(key, out);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(id, out);
     return out;
   }
 
   /** max(c − D(c), 0) / total + γ · lower, for context index i of `level`. */
   #mix(level: Level, i: number, lower: Float64Array): Float64Array {
-    const out = Float64Array.from(lower, (p) => p * level.gamma[i]);
+    const out = new Float64Array(lower.length);
+    const gamma = level.gamma[i];
+    for (let w = 0; w < out.length; w++) out[w] = lower[w] * gamma;
     const [d1, d2, d3] = level.discounts;
     for (let k = level.offsets[i]; k < level.offsets[i + 1]; k++) {
       const c = level.counts[k];
@@ -172,13 +183,6 @@ export class KneserNeyModel {
     if (at !== bytes.byteLength) throw new RangeError(`${fn}: ${bytes.byteLength - at} bytes left over`);
     return new KneserNeyModel(order, V, endToken, levels);
   }
-}
-
-/** Context tokens → one number (base V + 1, so the start symbol V is a digit); exact since (V + 1)^order ≤ 2^53. */
-function contextId(ctx: ArrayLike<number>, V: number): number {
-  let id = 0;
-  for (let i = 0; i < ctx.length; i++) id = id * (V + 1) + ctx[i];
-  return id;
 }
 
 /**

@@ -82,8 +82,9 @@ describe('editLookahead: the OSA DP against brute force', () => {
       };
       const similar = new Set(['ab', 'ba']);
       const prefix = trial % 3 === 2;
+      const depth = trial % 4;
       const query = randomWord(rand, alphabet, 1, 5);
-      const hyps = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar: [['a', 'b']], prefix, priorWeight: 0 }));
+      const hyps = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar: [['a', 'b']], prefix, depth, priorWeight: 0 }));
       expect(hyps.length).toBe(names.length);
       for (const h of hyps) {
         const name = Array.from(h.tokens.subarray(0, -1), (t) => pieces[t]).join('');
@@ -119,8 +120,10 @@ describe('editLookahead: the pruning bound', () => {
     const pieces = ['', 'a', 'b'];
     const { trie } = nameTrie(['ba', 'bb'], pieces);
     const costs = { insert: 10, delete: 10, substitute: 10, transpose: 1 };
-    const hyps = await searchAll(trie, gc.editLookahead(trie, 'ab', { units: pieces, costs, budget: 1, priorWeight: 0 }));
-    expect(hyps.map((h) => h.logProb)).toEqual([-1]);
+    for (const depth of [0, 1, 2]) {
+      const hyps = await searchAll(trie, gc.editLookahead(trie, 'ab', { units: pieces, costs, budget: 1, depth, priorWeight: 0 }));
+      expect(hyps.map((h) => h.logProb)).toEqual([-1]);
+    }
     trie.dispose();
   });
 
@@ -133,13 +136,14 @@ describe('editLookahead: the pruning bound', () => {
       const query = randomWord(rand, 'abc', 1, 5);
       const costs: Costs = { insert: 1 + rand(), delete: 1 + rand(), substitute: 1 + rand(), similar: rand(), transpose: 2 * rand(), repeat: rand() };
       const prefix = trial % 2 === 1;
-      const full = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, prefix, priorWeight: 0 }));
+      const depth = trial % 4;
+      const full = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, prefix, depth, priorWeight: 0 }));
       // Budgets between and exactly at the costs that occur.
       const levels = [...new Set(full.map((h) => -h.logProb))].sort((a, b) => a - b);
       for (const budget of [0, levels[0], levels[Math.floor(levels.length / 2)], levels[levels.length - 1] - 1e-9]) {
-        const pruned = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, prefix, budget, priorWeight: 0 }));
+        const pruned = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, prefix, depth, budget, priorWeight: 0 }));
         const want = full.filter((h) => -h.logProb <= budget);
-        expect(pruned.map((h) => [h.entry, h.logProb]), `trial ${trial} budget ${budget}`).toEqual(want.map((h) => [h.entry, h.logProb]));
+        expect(pruned.map((h) => [h.entry, h.logProb]), `trial ${trial} depth ${depth} budget ${budget}`).toEqual(want.map((h) => [h.entry, h.logProb]));
       }
       trie.dispose();
     }
