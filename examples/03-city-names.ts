@@ -51,7 +51,9 @@ export interface CityIndex {
 export function buildCityIndex(gc: Gencore, opts: { knOrder?: number } = {}): CityIndex {
   const list = cities;
   let t0 = performance.now();
-  const alphabet = [...new Set(list.flatMap((c) => [...c.name]))].sort();
+  const chars = new Set<string>();
+  for (const c of list) for (const ch of c.name) chars.add(ch);
+  const alphabet = [...chars].sort();
   const endToken = alphabet.length;
   const V = alphabet.length + 1;
   const tokenOf = new Map(alphabet.map((ch, t) => [ch, t]));
