@@ -11,6 +11,7 @@
  * prior's weight when the costs are negative log-probabilities of the edits.
  */
 import type { WasmInstance } from '../wasm/load.js';
+import type { WorkerPool } from '../worker/pool.js';
 import type { Transform, TransformContext } from '../core/beam.js';
 import { TokenTrie } from '../core/trie.js';
 import { checkBool, checkInt, checkNumber, checkOptions, show } from '../core/validate.js';
@@ -169,6 +170,15 @@ export function editLookaheadApi(inst: WasmInstance) {
     },
   };
 }
+
+/**
+ * The pool's `editLookahead`: the transform runs in the caller's thread (as every transform of
+ * `pool.beamSearch` does), on the pool's own instance there.
+ */
+export const EDIT_LOOKAHEAD_PARALLEL = {
+  editLookahead: async (pool: WorkerPool, trie: TokenTrie, query: string | ArrayLike<number> | ReadonlyArray<string | ArrayLike<number>>, opts?: EditLookaheadOptions): Promise<Transform> =>
+    editLookahead(pool.callerInstance(), trie, query, opts),
+};
 
 /** Bytes per f64. */
 const F64 = 8;

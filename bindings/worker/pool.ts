@@ -15,6 +15,7 @@ import { checkBool, checkInt, checkOptions } from '../core/validate.js';
 import { parallelMatmul } from './parallel/linalg.js';
 import { ATTENTION_PARALLEL } from './parallel/attention.js';
 import { CONSTRAINED_PARALLEL } from './parallel/beam.js';
+import { EDIT_LOOKAHEAD_PARALLEL } from '../constrained/edit-lookahead.js';
 import { DIFFUSION_PARALLEL } from './parallel/diffusion.js';
 import { ENTROPY_PARALLEL } from './parallel/entropy.js';
 import { isPlainObject, type CallbackSlot, type SignalSlot } from './protocol.js';
@@ -93,6 +94,7 @@ const PARALLEL: { [K in keyof Api]?: (pool: WorkerPool, ...args: Parameters<Api[
   matmul: parallelMatmul,
   ...ATTENTION_PARALLEL,
   ...CONSTRAINED_PARALLEL,
+  ...EDIT_LOOKAHEAD_PARALLEL,
   ...DIFFUSION_PARALLEL,
   ...ENTROPY_PARALLEL,
 };
@@ -117,6 +119,12 @@ export class WorkerPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  #caller?: WasmInstance;
+  /** An instance on a private memory in the pool's own thread, for kernels that run beside the caller's callbacks. */
+  callerInstance(): WasmInstance {
+    return (this.#caller ??= new WasmInstance(this.config.module, { ...this.features, sharedMemory: false }));
   }
 
   /** Workers in a row that died before answering `init`, per slot: past the limit a slot stays down. */

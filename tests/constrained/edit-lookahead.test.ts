@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, type EditCosts, type Gencore, type Hypothesis, type TokenTrie } from '../../bindings/index.js';
+import { createPool, init, type EditCosts, type Gencore, type Hypothesis, type TokenTrie } from '../../bindings/index.js';
 import { mulberry32 } from '../helpers/reference.js';
 
 let gc: Gencore;
@@ -192,5 +192,26 @@ describe('editLookahead: bad input', () => {
     await searchAll(trie, gc.editLookahead(trie, 'ab', { units: pieces }));
     expect(gc.memory.bytesInUse).toBe(before);
     trie.dispose();
+  });
+});
+
+describe('editLookahead in a pool', () => {
+  it('pool.editLookahead with a pool trie gives the same hypotheses as gc.editLookahead', async () => {
+    const pool = await createPool({ workers: 1 });
+    try {
+      const pieces = ['', 'a', 'b', 'c', 'ab'];
+      const names = ['abc', 'cab', 'bca', 'aabb', 'cc'];
+      const { trie, tokens } = nameTrie(names, pieces);
+      const poolTrie = await pool.buildTrie(tokens, { endToken: END });
+      const opts = { beams: 2, numReturn: 2, maxLength: trie.maxDepth, endToken: END, renormalize: false, lengthPenalty: 0 };
+      const scorer = (b: { rows: number; step: number }) => Float64Array.from({ length: b.rows * 8 }, (_, i) => ((i * 7 + b.step) % 5) / 3);
+      const here = await gc.beamSearch(scorer, { ...opts, constraint: trie, transform: gc.editLookahead(trie, 'acb', { units: pieces }) });
+      const there = await pool.beamSearch(scorer, { ...opts, constraint: poolTrie, transform: await pool.editLookahead(poolTrie, 'acb', { units: pieces }) });
+      expect(there.map((h) => [h.entry, h.logProb])).toEqual(here.map((h) => [h.entry, h.logProb]));
+      expect(here.length).toBe(2);
+      trie.dispose();
+    } finally {
+      pool.terminate();
+    }
   });
 });
