@@ -6,7 +6,7 @@
  * answer is an existing city name. Two things rank the answers:
  *
  * - a prior over names, the "model": a character 5-gram with interpolated modified Kneser-Ney smoothing
- *   (`gc.trainKneserNey`-style `trainKneserNey`, each name counted more often the larger its city), or the
+ *   (`trainKneserNey`, each name counted once per 1000 inhabitants of its city), or the
  *   older baseline, a character bigram weighted by √population;
  * - a lookahead that compares the typed query with each beam: `gc.editLookahead` scores a name by
  *   λ·log P(name) − cost(query, name), the cost an optimal-string-alignment edit distance whose edits cost
@@ -84,8 +84,9 @@ export function buildCityIndex(gc: Gencore, opts: { knOrder?: number } = {}): Ci
   const bigram = bigramScorer(seqs, list.map((c) => Math.sqrt(Math.max(c.population, 1))), V, endToken);
   const modelMs = performance.now() - t0;
   t0 = performance.now();
-  // Integer counts for Kneser-Ney: a city of population p counts 1 + ⌊log2(p / 1000)⌋ times.
-  const weights = list.map((c) => 1 + Math.floor(Math.log2(Math.max(c.population, 1000) / 1000)));
+  // Integer counts for Kneser-Ney: a city of population p counts ⌈p / 1000⌉ times, so the prior ranks
+  // names that are otherwise alike by population, as a person would.
+  const weights = list.map((c) => Math.ceil(Math.max(c.population, 1000) / 1000));
   const kn = trainKneserNey(seqs, { order: opts.knOrder ?? 5, vocabSize: V, endToken, weights }).scorer();
   const knMs = performance.now() - t0;
   return {
@@ -127,12 +128,12 @@ function bigramScorer(seqs: Int32Array[], weights: number[], V: number, endToken
 
 /**
  * The channel model of the edit lookahead, in nats: what each typing error costs. λ weighs the prior;
- * the budget drops beams that cannot come within 3 ordinary edits of the query.
+ * the budget drops beams that cannot come within about 2.5 edits of the query.
  */
 export const EDIT_OPTIONS = {
   costs: { insert: 4, delete: 3.5, substitute: 4.5, similar: 2.5, transpose: 2.5, repeat: 1.5 },
-  priorWeight: 0.3,
-  budget: 13,
+  priorWeight: 0.4,
+  budget: 10,
 } as const;
 const SIMILAR = similarLetters();
 

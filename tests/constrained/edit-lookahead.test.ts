@@ -206,7 +206,7 @@ describe('editLookahead in a pool', () => {
       const opts = { beams: 2, numReturn: 2, maxLength: trie.maxDepth, endToken: END, renormalize: false, lengthPenalty: 0 };
       const scorer = (b: { rows: number; step: number }) => Float64Array.from({ length: b.rows * 8 }, (_, i) => ((i * 7 + b.step) % 5) / 3);
       const here = await gc.beamSearch(scorer, { ...opts, constraint: trie, transform: gc.editLookahead(trie, 'acb', { units: pieces }) });
-      const there = await pool.beamSearch(scorer, { ...opts, constraint: poolTrie, transform: await pool.editLookahead(poolTrie, 'acb', { units: pieces }) });
+      const there = await pool.beamSearch(scorer, { ...opts, constraint: poolTrie, transform: await pool.editLookahead(poolTrie, 'acb', { units: pieces }) }) as Hypothesis[];
       expect(there.map((h) => [h.entry, h.logProb])).toEqual(here.map((h) => [h.entry, h.logProb]));
       expect(here.length).toBe(2);
       trie.dispose();
