@@ -47,7 +47,7 @@ export interface EditLookaheadOptions {
   similar?: Iterable<readonly [number | string, number | string]>;
   /** As-you-type: the query may stop anywhere in the name, the rest of the name is free (default false). */
   prefix?: boolean;
-  /** Tokens whose best reachable cost exceeds this get −∞ (default ∞: no pruning); ≥ 0. */
+  /** Tokens whose best reachable cost exceeds this get −∞ (≥ 0; default ∞: no pruning). */
   budget?: number;
   /** Weight λ of the model's log-probability against the channel cost (finite, ≥ 0; default 1). */
   priorWeight?: number;
@@ -198,12 +198,12 @@ export function editLookahead(
   const costsIn = checkOptions(fn, o.costs, 'opts.costs');
   const costs = new Float64Array(COST_NAMES.map((k) => (costsIn[k] === undefined ? DEFAULT_COSTS[k] : checkNumber(fn, `opts.costs.${k}`, costsIn[k], 0, Number.MAX_VALUE))));
   const prefixMode = o.prefix === undefined ? false : checkBool(fn, 'opts.prefix', o.prefix);
-  const budget = o.budget === undefined ? Infinity : checkNumber(fn, 'opts.budget', o.budget, 0);
-  if (Number.isNaN(budget)) throw new RangeError(`${fn}: opts.budget must be a number ≥ 0, got NaN`);
+  // ∞ (no pruning) is a valid budget, and a valid window.
+  const budget = o.budget === undefined || o.budget === Infinity ? Infinity : checkNumber(fn, 'opts.budget', o.budget, 0);
   const priorWeight = o.priorWeight === undefined ? 1 : checkNumber(fn, 'opts.priorWeight', o.priorWeight, 0, Number.MAX_VALUE);
   // Deeper than the trie explores nothing more.
   const depth = o.depth === undefined || o.depth === Infinity ? trie.maxDepth : Math.min(checkInt(fn, 'opts.depth', o.depth, 0), trie.maxDepth);
-  const window = o.window === undefined ? 6 : checkNumber(fn, 'opts.window', o.window, 0);
+  const window = o.window === undefined ? 6 : o.window === Infinity ? Infinity : checkNumber(fn, 'opts.window', o.window, 0);
   const table = tokenUnits(fn, trie, units, endToken);
 
   // Queries, concatenated, with their similar units per position (CSR).

@@ -179,6 +179,8 @@ describe('editLookahead: bad input', () => {
     expect(() => gc.editLookahead(trie, 'a', { units: (t) => (t[0] === 2 ? (undefined as never) : 'a') })).toThrow(/editLookahead: opts.units\(\[2\]\) must be a string or an array/);
     expect(() => gc.editLookahead(trie, 'a', { units: pieces, costs: { insert: -1 } })).toThrow(RangeError);
     expect(() => gc.editLookahead(trie, 'a', { units: pieces, budget: -1 })).toThrow(/opts.budget/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, budget: NaN })).toThrow(/opts.budget/);
+    expect(typeof gc.editLookahead(trie, 'a', { units: pieces, budget: Infinity, depth: Infinity, window: Infinity })).toBe('function');
     const bare = gc.buildTrie([[1, 2]]);
     expect(() => gc.editLookahead(bare, 'ab', { units: pieces })).toThrow(/editLookahead: the trie has no end token/);
     bare.dispose();
