@@ -87,6 +87,7 @@ function toUnits(fn: string, what: string, v: unknown): Int32Array {
     throw new TypeError(`${fn}: ${what} must be a string or an array of integer units, got ${show(v)}`);
   }
   const a = v as ArrayLike<unknown>;
+  if (!Number.isInteger(a.length) || a.length < 0 || a.length > 2 ** 31 - 1) throw new RangeError(`${fn}: ${what}.length must be an integer in [0, 2^31 − 1], got ${a.length}`);
   const out = new Int32Array(a.length);
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
