@@ -14,3 +14,4 @@ export { softmax_rows_f32, softmax_exp_f32 } from './kernels/attention/softmax';
 export { attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32 } from './kernels/attention/attention';
 export { nonfinite_index_f32, nonfinite_index_f64 } from './kernels/linalg/scan';
 export { dense_bias_act_f32, dense_silu_grad_f32, dense_column_sums_f32, adam_f32 } from './kernels/nn/dense';
+export { edit_lookahead_step } from './kernels/constrained/edit';

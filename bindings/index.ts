@@ -24,6 +24,8 @@ export type { UdmDeterministicOptions, UdmMaskingOptions, UdmMaskStepOptions } f
 export { entropyInvariantScale, EntropyStatus, type EntropyStatusCode, type EntropyOptions, type EntropySolveOptions, type EntropyNormalizeOptions, type EntropyNormalizeResult, type TemperatureOptions, type TemperatureResult, type FilterOptions } from './entropy/entropy.js';
 export { denseNetwork, denseLayout, adamState, type DenseNetwork, type AdamOptions, type AdamState } from './nn/dense.js';
 export { mlpDenoiser, timeEmbedding, denoiserInputs, mlpDenoiserToJson, mlpDenoiserFromJson, type MlpDenoiserModel, type MlpDenoiserJson } from './diffusion/mlp-denoiser.js';
+export { trainKneserNey, KneserNeyModel, type KneserNeyOptions } from './constrained/kneser-ney.js';
+export type { EditLookaheadOptions, EditCosts, UnitsTable } from './constrained/edit-lookahead.js';
 export type { FloatArray, TypedArray, WasmMemory } from './wasm/memory.js';
 export { AbortError, WorkerCrashedError, KernelFaultError, TimeoutError } from './shared/errors.js';
 export { createPool, type Pool, type PoolOptions } from './worker/pool.js';

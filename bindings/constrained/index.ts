@@ -1,6 +1,7 @@
 /** Trie-constrained beam search: tries, substring constraints, beam search, lookaheads (docs/constrained.md). */
 import { defineCapability } from '../capability.js';
 import { constrainedApi } from './beam.js';
+import { poolEditLookahead } from './edit-lookahead.js';
 import { parallelBeamSearch, parallelBuildTrie, poolLcsLookahead, poolLoadTrie, poolSubstringConstraint } from './parallel.js';
 
 export const constrained = defineCapability({
@@ -11,5 +12,6 @@ export const constrained = defineCapability({
     loadTrie: poolLoadTrie,
     substringConstraint: poolSubstringConstraint,
     lcsLookahead: poolLcsLookahead,
+    editLookahead: poolEditLookahead,
   },
 });

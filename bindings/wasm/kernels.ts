@@ -603,4 +603,37 @@ export interface Kernels {
    * @param c2 `f32`
    */
   adam_f32(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
+  /**
+   * assembly/kernels/constrained/edit/edit_lookahead_step
+   * @param query `usize`
+   * @param queryStart `usize`
+   * @param simOffsets `usize`
+   * @param sim `usize`
+   * @param costs `usize`
+   * @param prefixMode `i32`
+   * @param unitOffsets `usize`
+   * @param units `usize`
+   * @param endToken `i32`
+   * @param childStart `usize`
+   * @param label `usize`
+   * @param depth `i32`
+   * @param rows `i32`
+   * @param nodes `usize`
+   * @param rowQuery `usize`
+   * @param stride `i32`
+   * @param rowStart `usize`
+   * @param rowTokenOffsets `usize`
+   * @param rowTokens `usize`
+   * @param rowValues `usize`
+   * @param window `f64`
+   * @param offsets `usize`
+   * @param tokens `usize`
+   * @param priorWeight `f64`
+   * @param budget `f64`
+   * @param scores `usize`
+   * @param outState `usize`
+   * @param outValue `usize`
+   * @param scratch `usize`
+   */
+  edit_lookahead_step(query: number, queryStart: number, simOffsets: number, sim: number, costs: number, prefixMode: number, unitOffsets: number, units: number, endToken: number, childStart: number, label: number, depth: number, rows: number, nodes: number, rowQuery: number, stride: number, rowStart: number, rowTokenOffsets: number, rowTokens: number, rowValues: number, window: number, offsets: number, tokens: number, priorWeight: number, budget: number, scores: number, outState: number, outValue: number, scratch: number): void;
 }

@@ -126,6 +126,12 @@ export class WorkerPool {
     return this.slots.length;
   }
 
+  #caller?: WasmInstance;
+  /** An instance on a private memory in the pool's own thread, for kernels that run beside the caller's callbacks. */
+  callerInstance(): WasmInstance {
+    return (this.#caller ??= new WasmInstance(this.config.module, { ...this.features, sharedMemory: false }));
+  }
+
   /** Workers in a row that died before answering `init`, per slot: past the limit a slot stays down. */
   private startFailures: number[] = [];
 

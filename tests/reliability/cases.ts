@@ -4,7 +4,7 @@
  * corruption (bad callbacks), and a shape check for any result a call returns. Shared by the fuzz,
  * concurrency and determinism tests. Kept small-sized so 10 000 calls per function stay cheap.
  */
-import { noiseSchedule, timesteps, samplerPlan, gaussianMixture, lcsLength, entropyInvariantScale, TokenTrie, SubstringConstraint, denseLayout, adamState, type Gencore, type Pool } from '../../bindings/index.js';
+import { noiseSchedule, timesteps, samplerPlan, gaussianMixture, lcsLength, entropyInvariantScale, trainKneserNey, KneserNeyModel, TokenTrie, SubstringConstraint, denseLayout, adamState, type Gencore, type Pool } from '../../bindings/index.js';
 import { refGemm } from '../helpers/reference.js';
 import { Rng, floats, stochastic, tokenSeqs, corruptArgs } from './gen.js';
 
@@ -467,6 +467,20 @@ ALL.push({
   },
   shape(res) {
     if (typeof res !== 'function') fail('lcsLookahead: expected a transform function');
+  },
+});
+
+ALL.push({
+  name: 'editLookahead',
+  valid(rng, ctx) {
+    // Query units must be tokens of the trie (the default units are the tokens themselves).
+    const tokens = Array.from(ctx.trie.children(0)).filter((t) => t !== ctx.trieEnd);
+    const query = Array.from({ length: rng.int(1, 5) }, () => tokens[rng.int(0, tokens.length - 1)]);
+    const opts = rng.bool() ? { prefix: rng.bool(), budget: rng.bool() ? rng.int(0, 12) : Infinity, depth: rng.int(0, 4), priorWeight: rng.int(0, 2) } : undefined;
+    return { args: [ctx.trie, query, opts] };
+  },
+  shape(res) {
+    if (typeof res !== 'function') fail('editLookahead: expected a transform function');
   },
 });
 
@@ -1082,6 +1096,19 @@ ALL.push({
     expectTyped(optsOf(r.net).params, Float32Array, count, 'denseTrainStep net.params');
     expectTyped(optsOf(r.adam).m, Float32Array, count, 'denseTrainStep adam.m');
     if (optsOf(r.adam).step !== (args[1] as { step: number }).step + 1) fail('denseTrainStep: adam.step not advanced by 1');
+  },
+});
+
+ALL.push({
+  name: 'trainKneserNey',
+  plain: trainKneserNey as (...a: unknown[]) => unknown,
+  valid(rng) {
+    const V = rng.int(1, 6);
+    const seqs = Array.from({ length: rng.int(0, 6) }, () => Array.from({ length: rng.int(0, 5) }, () => rng.int(0, V - 1)));
+    return { args: [seqs, { vocabSize: V, endToken: 0, order: rng.int(1, 4) }] };
+  },
+  shape(res) {
+    if (!(res instanceof KneserNeyModel)) fail('trainKneserNey: expected a KneserNeyModel');
   },
 });
 
