@@ -129,7 +129,7 @@ export async function run(): Promise<void> {
   })));
   const r4096 = scaling.find((r) => r.n === 4096)!;
   const showN = (x: number) => (Number.isNaN(x) ? 'below 256' : Number.isFinite(x) ? fmt(x) : 'above 8192');
-  console.log(`measured crossover (Nyström faster above): n ≈ ${showN(crossover)} wall, ${showN(crossoverCpu)} CPU time (flop model, spec §6: 304)`);
+  console.log(`measured crossover (Nyström faster above): n ≈ ${showN(crossover)} wall, ${showN(crossoverCpu)} CPU time (flop model, docs/attention.md §6: 304)`);
   console.log(`target Nyström ≥ 20× exact at n = 4096: ${verdict(r4096.speedup, r4096.speedupCpu, 20)}`);
   results.scaling = scaling;
   results.crossover = { wall: crossover, cpu: crossoverCpu };

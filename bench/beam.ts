@@ -90,7 +90,7 @@ interface JsTrie {
 }
 
 /**
- * The canonical algorithm (spec §3.3, GENRE/HF mode, no transform) in plain JS, written for speed:
+ * The canonical algorithm (docs/constrained.md §3.3, GENRE/HF mode, no transform) in plain JS, written for speed:
  * per-row max and log-sum-exp with Math.exp, bounded insertion into the top-K overall and top-K
  * continuing lists in (row, token) order, float64 throughout.
  */

@@ -37,7 +37,7 @@ function lmLogits(rows: number, cols: number, seed: number): Float32Array {
 }
 
 /**
- * The safeguarded solver of spec §3.3 in plain JS on one logit row (float64 moments, Math.exp), with the
+ * The safeguarded solver of docs/entropy.md §3.3 in plain JS on one logit row (float64 moments, Math.exp), with the
  * output row written from the weights of the final pass. Returns the passes used.
  */
 function jsSolveRow(z: Float32Array, off: number, n: number, target: number, tol: number, out: Float32Array, w: Float64Array): number {

@@ -1,5 +1,5 @@
 /**
- * Example 6: repetition analysis of decoders (spec/repetition.md).
+ * Example 6: repetition analysis of decoders (docs/repetition.md).
  * Run: npx tsx examples/06-repetition.ts
  *
  * A decoder is modelled as a bigram chain P (P[i][j] = probability that token j follows token i).

@@ -6,7 +6,7 @@
 // rounded exp for x ∈ [−708, 709]; inputs are clamped to that range, so −∞ gives ≈ 1e−308 (not 0) and
 // NaN stays NaN: callers mask non-finite lanes themselves.
 // The polynomial's multiply-adds use maddF64x2: fused in the relaxed build (where the engine fuses), so
-// the two builds may differ in the last bits (spec §3.7 allows it); the range reduction stays unfused.
+// the two builds may differ in the last bits (docs/constrained.md §3.7 allows it); the range reduction stays unfused.
 
 import { maddF64x2 } from './madd';
 

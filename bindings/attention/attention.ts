@@ -1,7 +1,7 @@
 /**
  * Attention: exact softmax attention (fused, blockwise online softmax; the n×nk scores are never stored)
  * and Nyström attention (segment-mean landmarks, three softmax kernels, the iterative pinv, evaluated as
- * F·(Z·(B·v))). Semantics: spec/attention.md §4–§5. Everything is f32.
+ * F·(Z·(B·v))). Semantics: docs/attention.md §4–§5. Everything is f32.
  *
  * The pointer-level pieces (`attentionRowsAt`, `nystrom*At`) are shared with the worker pool, which runs
  * them on a shared memory over heads and row blocks (bindings/worker/parallel/attention.ts).
@@ -394,7 +394,7 @@ export function attentionApi(inst: WasmInstance) {
      * segments; masked tokens count as zeros), F = softmax(scale·qK̃ᵀ), A = softmax(scale·Q̃K̃ᵀ),
      * B = softmax over unmasked keys of scale·Q̃kᵀ, Z = pinv(A) with `pinvIterations` steps, and
      * out = F·(Z·(B·v)) + conv(μ⊙v). F and B are never stored. m ≥ n gives exact attention (+ conv).
-     * Not causal. See spec/attention.md §5.
+     * Not causal. See docs/attention.md §5.
      *
      * @param q - queries, heads×n×d row-major Float32Array, finite.
      * @param k - keys, heads×n×d, finite.

@@ -1,5 +1,5 @@
 /**
- * Trie-constrained beam search (spec/beam-search.md §3) and the KgCLUE LCS lookahead transform.
+ * Trie-constrained beam search (docs/constrained.md §3) and the KgCLUE LCS lookahead transform.
  *
  * The loop runs in TypeScript, one step per round trip: build the batch of all live beams (all queries),
  * await the scorer, then one wasm pass computes each row's log-softmax statistics (max, log-sum-exp over
@@ -185,7 +185,7 @@ export function beamApi(inst: WasmInstance) {
   }
 
   /**
-   * Beam search with an optional trie or substring constraint (spec/beam-search.md §3): the finished
+   * Beam search with an optional trie or substring constraint (docs/constrained.md §3): the finished
    * pool takes a finishing candidate only if it ranks < K among all candidates, the beams are refilled
    * to K from the continuing ones, candidates with −∞/NaN scores or outside the constraint never enter,
    * ties break by row then token. Float64 throughout.
@@ -293,7 +293,7 @@ export function beamApi(inst: WasmInstance) {
               row: c.row,
             }));
             if (canStopEarly && st.pool.length >= numReturn) {
-              // Result-preserving early exit (spec §3.4): increments are ≤ 0, so no live beam can still
+              // Result-preserving early exit (docs/constrained.md §3.4): increments are ≤ 0, so no live beam can still
               // reach the worst pooled score.
               const worst = st.pool[st.pool.length - 1].score;
               const hopeless = st.beams.every((b) => {
@@ -464,7 +464,7 @@ export function beamApi(inst: WasmInstance) {
     },
 
     /**
-     * The KgCLUE LCS lookahead as a ready-made `transform` for `beamSearch` (spec §3.6).
+     * The KgCLUE LCS lookahead as a ready-made `transform` for `beamSearch` (docs/constrained.md §3.6).
      * @param trie - the constraint the search uses (the transform reads its entry ranges).
      * @param question - the tokens (or `opts.units`) the completions are compared with.
      */

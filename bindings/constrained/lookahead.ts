@@ -11,7 +11,7 @@ export interface LcsLookaheadOptions {
   /** End token marking a complete subject (default: the trie's end token). */
   endToken?: number;
   /**
-   * Apply to every row with ≥ 2 allowed tokens, not only after the end token (spec: KgCLUE applies the
+   * Apply to every row with ≥ 2 allowed tokens, not only after the end token (docs/constrained.md: KgCLUE applies the
    * lookahead once the subject is complete; `true` suits single-field entries such as names). Default false.
    */
   always?: boolean;
@@ -82,7 +82,7 @@ function lcs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * The KgCLUE lookahead (spec §3.6): for a row whose prefix x contains the end token, each allowed token a
+ * The KgCLUE lookahead (docs/constrained.md §3.6): for a row whose prefix x contains the end token, each allowed token a
  * gets w[a] = max over the completions c through a of LCS(c, question) − LCS(x, question) + 1 (at least 1),
  * and its score s_a becomes s_a / w[a] (= log p_a^(1/w)). Completions come straight from the node's entry
  * range. Runs in the calling thread (also with a pool: the trie is read where it lives).

@@ -8,7 +8,7 @@ import { checkEndToken, checkTokens } from './trie.js';
 const SUBSTRING_MAGIC = 0x41534347; // 'GCSA'
 
 /**
- * Outputs restricted to `x + [E]`, x a contiguous substring of one passage (spec §2). State ids are
+ * Outputs restricted to `x + [E]`, x a contiguous substring of one passage (docs/constrained.md §2). State ids are
  * those of a generalized suffix automaton (< 2n states, root 0); `allowed(state)` lists the tokens that
  * extend x inside some passage plus E, ascending. Plain JS data (no wasm memory).
  */

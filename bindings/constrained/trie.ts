@@ -67,7 +67,7 @@ interface BufferHome {
 
 /**
  * An immutable token trie: nodes in BFS order (root 0), children contiguous and ascending by token,
- * entries (distinct sequences) in lexicographic order. See spec/beam-search.md §1.
+ * entries (distinct sequences) in lexicographic order. See docs/constrained.md §1.
  */
 export class TokenTrie {
   /** Number of nodes N, root included. */
@@ -241,7 +241,7 @@ export class TokenTrie {
     return this.#maxLabel;
   }
 
-  /** One little-endian ArrayBuffer (spec §1 "Serialization"); `gc.loadTrie` restores it without rebuilding. */
+  /** One little-endian ArrayBuffer (docs/constrained.md §1 "Serialization"); `gc.loadTrie` restores it without rebuilding. */
   serialize(): ArrayBuffer {
     const home = this.#alive('serialize');
     const size = trieByteLength(this.numNodes, this.numEntries, this.numInputs);
@@ -517,7 +517,7 @@ export function trieApi(inst: WasmInstance) {
 
   return {
     /**
-     * Build an immutable token trie in wasm memory (spec/beam-search.md §1): sequences sorted
+     * Build an immutable token trie in wasm memory (docs/constrained.md §1): sequences sorted
      * lexicographically (numeric, a proper prefix first), duplicates merged into one entry, nodes in BFS
      * order with ascending children. Memory: 16 bytes per node + 4 per entry + 4 per input; free it with
      * `dispose()`.

@@ -1,7 +1,7 @@
 /**
  * Entropy module: entropy of probability / logit rows, entropy normalisation (the exponent γ, or the
  * temperature 1/γ, that gives each row a target entropy), Su's entropy-invariant attention scale, and
- * top-k / nucleus filters with the consistent (end-token) option. Semantics: spec/entropy.md.
+ * top-k / nucleus filters with the consistent (end-token) option. Semantics: docs/entropy.md.
  *
  * The solves run in the wasm kernel (kernels/entropy.ts): one call solves a chunk of rows, each row with
  * a prep pass and one exp pass per Newton step. The filters are selection work and run in TypeScript
@@ -23,7 +23,7 @@ import {
 } from '../shared/validate.js';
 import { selectKept, type KeepRule } from './select.js';
 
-/** Per-row status codes of `entropyNormalize` / `temperatureForEntropy` (spec §3.2). */
+/** Per-row status codes of `entropyNormalize` / `temperatureForEntropy` (docs/entropy.md §3.2). */
 export const EntropyStatus = {
   /** A pass met |H − H*| ≤ tol. */
   Ok: 0,
@@ -50,7 +50,7 @@ export interface EntropySolveOptions {
   tol?: number;
   /** Maximum moment passes per row (integer ≥ 1). Default 30. */
   maxIter?: number;
-  /** `'safeguarded'` (default, spec §3.3) or `'su'`, the plain iteration of Su's post (spec §3.4). */
+  /** `'safeguarded'` (default, docs/entropy.md §3.3) or `'su'`, the plain iteration of Su's post (docs/entropy.md §3.4). */
   method?: 'safeguarded' | 'su';
 }
 
@@ -180,7 +180,7 @@ const MAX_SOLVE_ROWS = 2 ** 27;
 
 /**
  * Validate an entropyNormalize (`logitsOnly` false) or temperatureForEntropy (`logitsOnly` true) call.
- * Throws TypeError / RangeError naming the parameter and value (spec §1); nothing about the rows' values
+ * Throws TypeError / RangeError naming the parameter and value (docs/entropy.md §1); nothing about the rows' values
  * is thrown — bad rows get status Invalid.
  */
 export function planEntropySolve<T extends FloatArray>(
@@ -383,7 +383,7 @@ function runFilter<T extends FloatArray>(p: FilterPlan<T>, rule: KeepRule): T {
 // Plain export.
 
 /**
- * Su's entropy-invariant attention scale λ = log_trainLength(n) / √d (spec §5): pass it to
+ * Su's entropy-invariant attention scale λ = log_trainLength(n) / √d (docs/entropy.md §5): pass it to
  * `gc.attention` as `scale` so that attention entropy stays roughly independent of the number of keys.
  *
  * @param n - number of keys attended, finite ≥ 1.
@@ -435,7 +435,7 @@ export function entropyApi(inst: WasmInstance) {
     },
 
     /**
-     * Entropy normalisation (spec §3): per row, p̃ = p^γ / Σ p^γ (softmax(γ·z) for logits) with γ > 0
+     * Entropy normalisation (docs/entropy.md §3): per row, p̃ = p^γ / Σ p^γ (softmax(γ·z) for logits) with γ > 0
      * chosen so that H(p̃) = targetH. Order of entries is kept, zeros / −Infinity stay excluded. Rows whose
      * target is out of reach are clamped (status ClampedHigh / ClampedLow), one-hot or constant rows are
      * Degenerate, bad rows Invalid — never thrown.
@@ -458,7 +458,7 @@ export function entropyApi(inst: WasmInstance) {
     },
 
     /**
-     * The temperature T = 1/γ per row that gives softmax(logits / T) the entropy targetH (spec §4): the
+     * The temperature T = 1/γ per row that gives softmax(logits / T) the entropy targetH (docs/entropy.md §4): the
      * same solve as entropyNormalize on logits, without the output rows.
      *
      * @param logits - rows×cols row-major Float32Array or Float64Array; −Infinity masks an entry.

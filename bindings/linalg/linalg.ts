@@ -1,6 +1,6 @@
 /**
  * Linear algebra: matmul (blocked SIMD GEMM), and the solvers built on it.
- * Semantics: spec/attention.md §2 (matmul).
+ * Semantics: docs/linalg.md §2 (matmul).
  */
 import type { Kernels, WasmInstance } from '../wasm/load.js';
 import type { FloatArray, Scope } from '../wasm/memory.js';
@@ -266,7 +266,7 @@ export function stageF64(scope: Scope, arr: FloatArray, what: string): number {
   return ptr;
 }
 
-// --- iterative Moore–Penrose inverse (spec/attention.md §3), shared by gc.pinv and Nyström attention ---
+// --- iterative Moore–Penrose inverse (docs/attention.md §3), shared by gc.pinv and Nyström attention ---
 
 /** Largest `iterations` pinv accepts. */
 export const PINV_MAX_ITERATIONS = 100;
@@ -429,7 +429,7 @@ export function linalgApi(inst: WasmInstance) {
     /**
      * Iterative Moore–Penrose inverse: Z_N of the cubic hyperpower iteration (Nyströmformer)
      * Z_{k+1} = ¼·Z_k·(13I − A·Z_k·(15I − A·Z_k·(7I − A·Z_k))) from Z_0 = Aᵀ/(‖A‖₁·‖A‖∞), run as four
-     * GEMMs per step on the smaller side (spec/attention.md §3). N is part of the definition: with the
+     * GEMMs per step on the smaller side (docs/attention.md §3). N is part of the definition: with the
      * default 6 the result is a spectral filter of A (what Nyström attention uses), not A⁺; for an accurate
      * A⁺ of a well-conditioned A take N ≈ log(1/(alpha·σ_min²))/log 3.25 + 3. No status is reported.
      *
@@ -542,7 +542,7 @@ export function linalgApi(inst: WasmInstance) {
       const p = planMatmul(a, b, m, k, n, opts);
       const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as { new (buf: ArrayBufferLike, off: number, len: number): T; BYTES_PER_ELEMENT: number };
       if (m === 0 || n === 0) {
-        // Nothing is staged for an empty result, so the inputs are checked here (spec: non-finite → RangeError).
+        // Nothing is staged for an empty result, so the inputs are checked here (docs/linalg.md: non-finite → RangeError).
         checkFinite('matmul', 'a', a);
         checkFinite('matmul', 'b', b);
         return p.out ?? new (ctor as unknown as { new (n: number): T })(0);

@@ -1,5 +1,5 @@
 /**
- * Tour section: diffusion samplers on the 8-Gaussian ring (spec/diffusion.md §11). The four samplers at
+ * Tour section: diffusion samplers on the 8-Gaussian ring (docs/diffusion.md §11). The four samplers at
  * 10, 20 and 50 steps with the ring's exact denoiser, a PNG grid of their samples, the energy distances
  * (×1e3, to 20 000 true samples) next to the spec's reference values, a pool run that reproduces the
  * calling thread's bytes, and masking UDM on short token sequences (improved vs baseline rule).
@@ -11,7 +11,7 @@ import type { TourContext } from '../tour.js';
 
 const COLORS: Record<string, string> = { ddpm: 'blue', ddim: 'orange', 'analytic-ddpm': 'green', 'analytic-ddim': 'purple' };
 
-/** Spec §11 reference means (linear, leading), K = 10, 20, 50. */
+/** docs/diffusion.md §11 reference means (linear, leading), K = 10, 20, 50. */
 const SPEC: Record<string, number[]> = {
   ddpm: [25.21, 3.57, 0.57],
   ddim: [17.66, 2.27, 0.37],

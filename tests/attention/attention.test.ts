@@ -1,5 +1,5 @@
 /**
- * gc.attention (exact, blockwise online softmax) and gc.nystromAttention, spec/attention.md §4–§5.
+ * gc.attention (exact, blockwise online softmax) and gc.nystromAttention, docs/attention.md §4–§5.
  * References are written here in float64 from the spec's definitions: exact attention by a direct
  * two-pass softmax, Nyström with F, A, B materialised and evaluated in the reference codes' order
  * (F·Z)·(B·v), Z by the literal hyperpower recurrence with identity matrices.
@@ -109,7 +109,7 @@ function refPinv(a: ArrayLike<number>, n: number, iterations: number): Float64Ar
   return z;
 }
 
-/** Segments of spec §5.2: [start, length] for m < n. */
+/** Segments of docs/attention.md §5.2: [start, length] for m < n. */
 function segments(n: number, m: number): Array<[number, number]> {
   const s = Math.floor(n / m);
   const r = n % m;

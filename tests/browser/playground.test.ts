@@ -193,7 +193,7 @@ describe.skipIf(skip)('playground (examples/web) in Chromium', () => {
     const r = await panelResult<{ steps: number; samplers: Record<string, { energy: number; meanRadius: number }> }>(page, 'diffusion');
     expect(r.steps).toBe(50);
     for (const [name, s] of Object.entries(r.samplers)) {
-      // Spec §11 at K = 50: energy distance ×1e3 well below 2 for every sampler (pure noise gives ~100);
+      // docs/diffusion.md §11 at K = 50: energy distance ×1e3 well below 2 for every sampler (pure noise gives ~100);
       // the ring has radius 0.7.
       expect(s.energy * 1e3, name).toBeLessThan(5);
       expect(s.meanRadius, name).toBeGreaterThan(0.6);

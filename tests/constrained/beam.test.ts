@@ -8,7 +8,7 @@ const TOL = fx.tolerance.abs as number;
 
 // ------------------------------------------------------------------ models
 
-/** The fixtures' LCG bigram table W[t][prev][next] (spec §5). */
+/** The fixtures' LCG bigram table W[t][prev][next] (docs/constrained.md §5). */
 function lcgTable(seed: number, T: number, V: number, scale: number): Float64Array {
   let x = seed >>> 0;
   const W = new Float64Array(T * V * V);
@@ -59,7 +59,7 @@ function scorerOf(model: Model, f32 = false, log?: BeamBatch[]) {
   };
 }
 
-// ------------------------------------------------------------------ an independent reference of spec §3
+// ------------------------------------------------------------------ an independent reference of docs/constrained.md §3
 
 interface RefConstraint {
   allowed(prefix: number[]): number[] | null; // null: unconstrained

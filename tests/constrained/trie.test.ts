@@ -6,7 +6,7 @@ import { mulberry32 as rng } from '../helpers/reference.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/beam-search.json', import.meta.url), 'utf8'));
 
-/** Independent reference of spec §1: JS sort + the BFS pseudo-code, on plain arrays. */
+/** Independent reference of docs/constrained.md §1: JS sort + the BFS pseudo-code, on plain arrays. */
 function referenceTrie(sequences: number[][], endToken?: number) {
   const seqs = sequences.map((s) => (endToken !== undefined && (s.length === 0 || s[s.length - 1] !== endToken) ? [...s, endToken] : [...s]));
   const cmp = (a: number[], b: number[]) => {

@@ -1,7 +1,7 @@
 /**
  * Diffusion module: fixtures (schedules, timestep plans, single steps, mixture ε*, RNG, energy
  * distance), the single-Gaussian exact law, determinism, the 8-Gaussian ring quality bands, UDM, bad input,
- * abort and memory. References are the fixtures and float64 formulas written here from spec/diffusion.md.
+ * abort and memory. References are the fixtures and float64 formulas written here from docs/diffusion.md.
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';

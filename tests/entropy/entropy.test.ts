@@ -1,5 +1,5 @@
 /**
- * Entropy module (spec/entropy.md): fixtures in both input forms and both dtypes, float64 JS references
+ * Entropy module (docs/entropy.md): fixtures in both input forms and both dtypes, float64 JS references
  * written here (entropy, the plain 'su' iteration, filters by enumeration), properties on random rows,
  * status rules, argument errors, memory baseline. GENCORE_LONG=1 runs the full 10 000 random rows.
  */
@@ -51,7 +51,7 @@ function refMoments(s: number[], beta: number): { h: number; v: number } {
   return { h, v };
 }
 
-/** The plain iteration of spec §3.4 (Newton on the cumulative exponent), float64, written independently. */
+/** The plain iteration of docs/entropy.md §3.4 (Newton on the cumulative exponent), float64, written independently. */
 function refSu(s: number[], target: number, tol: number, maxIter: number, g0 = 1) {
   let beta = g0;
   let best = { err: Infinity, beta: NaN, h: NaN };
@@ -389,7 +389,7 @@ for (const simd of ['plain', 'relaxed'] as const) {
       });
     });
 
-    describe("method 'su' (spec §3.4)", () => {
+    describe("method 'su' (docs/entropy.md §3.4)", () => {
       it('reproduces the plain float64 iteration pass for pass', () => {
         const rnd = mulberry32(99);
         for (let trial = 0; trial < 12; trial++) {
@@ -614,7 +614,7 @@ for (const simd of ['plain', 'relaxed'] as const) {
         expect(() => gc.entropy(x, 2, 2, { fromLogits: 1 as never })).toThrow(TypeError);
         // Negative targets are allowed (they clamp low).
         expect(gc.entropyNormalize(x, 2, 2, -1).status[0]).toBe(EntropyStatus.ClampedLow);
-        // A negative probability is a row status, not an exception (spec §1).
+        // A negative probability is a row status, not an exception (docs/entropy.md §1).
         expect(gc.entropyNormalize(new Float64Array([0.5, -0.5]), 1, 2, 0.3).status[0]).toBe(EntropyStatus.Invalid);
         expect(() => entropyInvariantScale(0, 64)).toThrow(RangeError);
         expect(() => entropyInvariantScale(10, 0)).toThrow(RangeError);

@@ -4,7 +4,7 @@ import { mulberry32, randomArray, refGemm } from '../helpers/reference.js';
 
 type Ctor = { new (init: number | ArrayLike<number>): Float32Array | Float64Array; readonly name: string };
 
-/** |C − C_ref| ≤ 2·k·u·(|alpha|·|op(A)|·|op(B)| + |beta|·|C0|) elementwise (spec/attention.md §2), with u per type. */
+/** |C − C_ref| ≤ 2·k·u·(|alpha|·|op(A)|·|op(B)| + |beta|·|C0|) elementwise (docs/linalg.md §2), with u per type. */
 function expectWithinGemmBound(
   got: Float32Array | Float64Array,
   a: ArrayLike<number>,

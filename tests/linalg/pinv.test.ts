@@ -1,5 +1,5 @@
 /**
- * gc.pinv: the iterative (13/15/7 hyperpower) Moore–Penrose inverse, spec/attention.md §3.
+ * gc.pinv: the iterative (13/15/7 hyperpower) Moore–Penrose inverse, docs/attention.md §3.
  * References: the fixture vectors, and the literal recurrence Z_{k+1} = ¼·Z_k·(13I − AZ_k(15I − AZ_k(7I − AZ_k)))
  * evaluated here in float64 with explicit identity matrices (a different evaluation from gencore's 4-GEMM form).
  */

@@ -4,10 +4,10 @@
 // ABI (all exports; one head per call, the host loops over heads and splits rows across workers):
 //   attention_f32(q, k, v, mask, out, r0, rows, nk, d, dv, scale, bq, bk, scratch)
 //     out[i, :] = Σ_j w_ij·v[j, :] for query rows i ∈ [r0, r0 + rows), w = softmax over unmasked keys of
-//     scale·(q[i, :]·k[j, :]); a row with no unmasked key is zeros (spec/attention.md §4).
+//     scale·(q[i, :]·k[j, :]); a row with no unmasked key is zeros (docs/attention.md §4).
 //   attention_f32_scratch_bytes(d, dv, bq, bk) → bytes of scratch attention_f32 needs.
 //   segment_means_f32(x, mask, n, d, m, out)
-//     out[i, :] = (1/|S_i|)·Σ_{j∈S_i} μ_j·x[j, :], the m contiguous segments of spec/attention.md §5.2.
+//     out[i, :] = (1/|S_i|)·Σ_{j∈S_i} μ_j·x[j, :], the m contiguous segments of docs/attention.md §5.2.
 //   conv_skip_f32(v, mask, w, kc, out, n, dv, r0, rows)
 //     out[i, c] += Σ_t w[t]·μ_{i'}·v[i', c], i' = i + t − ⌊kc/2⌋ ∈ [0, n), for i ∈ [r0, r0 + rows).
 // - q: n×d, k: nk×d, v: nk×dv, out: n×dv, x: n×d, all dense row-major f32 of ONE head; byte addresses,

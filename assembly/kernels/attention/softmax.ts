@@ -9,7 +9,7 @@
 // - softmax is max-subtracted, so any finite logits work: only x − max ≤ 0 is exponentiated. An empty
 //   row (cols = 0) is left alone. −∞ entries get weight exactly 0; a row of all −∞ becomes NaN (0/0),
 //   callers that mask keys skip them instead (kernels/attention.ts).
-// - Semantics: spec/attention.md §4 (row softmax), exp accuracy: inline/exp.ts.
+// - Semantics: docs/attention.md §4 (row softmax), exp accuracy: inline/exp.ts.
 
 import { expF32x4, expNonPositiveF32x4 } from '../../inline/exp';
 

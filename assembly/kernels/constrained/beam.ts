@@ -1,4 +1,4 @@
-// Beam search kernels (spec/beam-search.md §3.3): per-row log-softmax statistics over the vocabulary,
+// Beam search kernels (docs/constrained.md §3.3): per-row log-softmax statistics over the vocabulary,
 // gather of allowed log-probabilities, renormalization over the allowed set, and the bounded top-K
 // candidate selection with the canonical tie-break.
 //

@@ -1,4 +1,4 @@
-// Token trie kernels (spec/beam-search.md §1): build a CSR trie in BFS order, validate a loaded one,
+// Token trie kernels (docs/constrained.md §1): build a CSR trie in BFS order, validate a loaded one,
 // child lookup.
 //
 // Units: every pointer is a byte address of an i32 array (4-byte elements; the host allocates 16-byte

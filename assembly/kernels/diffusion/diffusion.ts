@@ -1,4 +1,4 @@
-// The fused diffusion sampler step (spec/diffusion.md §7), element-wise over batch·dim f32 values:
+// The fused diffusion sampler step (docs/diffusion.md §7), element-wise over batch·dim f32 values:
 //
 //   x̂0  = kx·x + km·m                  (m: the model output)
 //   y   = clamp(x̂0, lo, hi)            (lo = −∞, hi = +∞ when not clipping)

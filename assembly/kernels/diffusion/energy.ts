@@ -1,4 +1,4 @@
-// Sums of Euclidean distances between point sets, the work of the energy distance (spec/diffusion.md §10).
+// Sums of Euclidean distances between point sets, the work of the energy distance (docs/diffusion.md §10).
 //
 // Four distances at a time: B is passed transposed (dim × nb, column j = point j), so one f32x4 holds
 // coordinate c of four B points; squared differences accumulate in f32, sqrt in f32, and the distances

@@ -1,4 +1,4 @@
-// The exact denoiser of an isotropic Gaussian mixture (spec/diffusion.md §9), in float64 on two rows at
+// The exact denoiser of an isotropic Gaussian mixture (docs/diffusion.md §9), in float64 on two rows at
 // a time (f64x2 lanes), f32 in and out.
 //
 // For x_t = a·x0 + b·ε with x0 ~ Σ_k π_k N(μ_k, s_k² I): v_k = a²s_k² + b²,

@@ -1,5 +1,5 @@
 // Counter-based random numbers: Threefry-2x32-20 (Random123) and the Box–Muller normals built on it
-// (spec/diffusion.md §8).
+// (docs/diffusion.md §8).
 //
 // A value is a pure function of (key, counter): key = (seed mod 2^32, ⌊seed/2^32⌋), counter = (pair j,
 // stream). Normal element e comes from pair ⌊e/2⌋ (cos for even e, sin for odd e), so a result does not

@@ -1,5 +1,5 @@
 // Entropy of softmax / probability rows and the solve for the exponent γ that gives a target entropy
-// (spec/entropy.md §2–§4): p̃ = softmax(γ·s) on the support S, s = shifted logits (z − max z) or
+// (docs/entropy.md §2–§4): p̃ = softmax(γ·s) on the support S, s = shifted logits (z − max z) or
 // log(p / p_max) for probability rows.
 //
 // ABI (all exports; pointers are byte addresses in linear memory, sizes are in ELEMENTS):
@@ -16,10 +16,10 @@
 //   final pass is a 1/Z scaling instead of another exp pass.
 // - scratch: cols elements of x's type, 16-byte aligned; probability rows keep their s = log(p/p_max) there.
 // - logTable: f64[cols + 1] with logTable[i] = the host's Math.log(i). log m and log k decide the clamps by
-//   exact comparison with the caller's targets (spec §3.2: H* = Math.log(m) is ClampedHigh), and engines'
+//   exact comparison with the caller's targets (docs/entropy.md §3.2: H* = Math.log(m) is ClampedHigh), and engines'
 //   logs differ in the last bit (V8 and this module's log disagree on log 3), so the host's values are used.
-// - method: 0 = safeguarded Newton in u = log β on r = log((log m − H)/(H − log k)) (spec §3.3),
-//   1 = 'su', plain Newton on β (spec §3.4).
+// - method: 0 = safeguarded Newton in u = log β on r = log((log m − H)/(H − log k)) (docs/entropy.md §3.3),
+//   1 = 'su', plain Newton on β (docs/entropy.md §3.4).
 // - Status codes: 0 Ok, 1 ClampedHigh, 2 ClampedLow, 3 Degenerate, 4 MaxIter, 5 Invalid.
 //
 // Precision: f64 rows use a float64 exp (inline/expf64x2) and f64x2 sums. f32 rows use an f32x4 exp for
@@ -43,7 +43,7 @@ const DEGENERATE: u8 = 3;
 const MAX_ITER: u8 = 4;
 const INVALID: u8 = 5;
 
-/** Cap of one Newton step in u = log β (a factor of 30 in β), spec §3.3. */
+/** Cap of one Newton step in u = log β (a factor of 30 in β), docs/entropy.md §3.3. */
 const LOG30: f64 = 3.4011973816621555;
 /** Elements per f32 partial-sum block before it is added into the f64 totals. */
 const F32_BLOCK: i32 = 64;
@@ -394,7 +394,7 @@ function solveRows<T>(x: usize, rows: i32, cols: i32, fromLogits: i32, targets: 
   }
 }
 
-/** Classify a prepped row and solve it (spec §3.2–§3.4); results in res*, output row written if outRow ≠ 0. */
+/** Classify a prepped row and solve it (docs/entropy.md §3.2–§3.4); results in res*, output row written if outRow ≠ 0. */
 function solveRow<T>(v: usize, n: i32, target: f64, g0: f64, tol: f64, maxIter: i32, method: i32, outRow: usize, logTable: usize): void {
   resIters = 0;
   if (!prepValid) {

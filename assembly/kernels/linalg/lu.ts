@@ -1,4 +1,4 @@
-// Dense f64 factorisations for gc.solve and the repetition analysis (spec/repetition.md §6):
+// Dense f64 factorisations for gc.solve and the repetition analysis (docs/repetition.md §6):
 // LU with partial pivoting (panel + row swaps + triangular solves; the trailing update is the GEMM
 // kernel, called by the host between panels), matrix–vector products for the Perron iteration, and
 // Householder bidiagonalisation for singular values.
