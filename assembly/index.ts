@@ -13,3 +13,4 @@ export { entropy_rows_f32, entropy_rows_f64, entropy_solve_f32, entropy_solve_f6
 export { softmax_rows_f32, softmax_exp_f32 } from './kernels/softmax';
 export { attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_skip_f32 } from './kernels/attention';
 export { nonfinite_index_f32, nonfinite_index_f64 } from './kernels/scan';
+export { gather_rows } from './kernels/adapters/gather';

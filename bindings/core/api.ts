@@ -9,6 +9,7 @@ import { constrainedApi } from './beam.js';
 import { repetitionApi } from './repetition.js';
 import { diffusionApi } from './diffusion.js';
 import { entropyApi } from './entropy.js';
+import { gatherApi } from '../adapters/gather.js';
 
 export function createApi(inst: WasmInstance) {
   return {
@@ -18,6 +19,7 @@ export function createApi(inst: WasmInstance) {
     ...repetitionApi(inst),
     ...diffusionApi(inst),
     ...entropyApi(inst),
+    ...gatherApi(inst),
   };
 }
 
