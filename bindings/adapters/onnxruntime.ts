@@ -11,6 +11,7 @@ import { init, type Gencore } from '../index.js';
 import type { BeamBatch, Scorer } from '../core/beam.js';
 import type { Denoiser, Prediction } from '../core/diffusion.js';
 import { checkEnum, checkInt, checkOptions, show } from '../core/validate.js';
+import { checkNoNaN, checkTokenRows, fullSequences, rowOf, type TokenRows } from './shared.js';
 
 type IntType = 'int64' | 'int32';
 
@@ -93,26 +94,6 @@ function checkSession(fn: string, name: string, s: unknown): OrtSession {
   return o;
 }
 
-/** Token rows per query: one shared array or one per query, all of one length ≥ 1. */
-function checkTokenRows(fn: string, name: string, v: unknown): { rows: Int32Array[]; shared: boolean } {
-  const isRow = (x: unknown) => ArrayBuffer.isView(x) || (Array.isArray(x) && x.every((t) => typeof t === 'number'));
-  if (!isRow(v) && !(Array.isArray(v) && v.length > 0 && v.every(isRow))) {
-    throw new TypeError(`${fn}: ${name} must be an array of token ids or an array of such arrays, got ${show(v)}`);
-  }
-  const shared = isRow(v);
-  const rows = (shared ? [v] : (v as unknown[])).map((row, q) => {
-    const r = Int32Array.from(row as ArrayLike<number>);
-    r.forEach((t, i) => {
-      if (!Number.isInteger((row as ArrayLike<number>)[i]) || t < 0) throw new RangeError(`${fn}: ${name}${shared ? '' : `[${q}]`}[${i}] must be a token id ≥ 0, got ${(row as ArrayLike<number>)[i]}`);
-    });
-    return r;
-  });
-  if (rows[0].length === 0) throw new RangeError(`${fn}: ${name} must hold at least one token`);
-  const bad = rows.findIndex((r) => r.length !== rows[0].length);
-  if (bad >= 0) throw new RangeError(`${fn}: ${name}[${bad}] has ${rows[bad].length} tokens but ${name}[0] has ${rows[0].length}; all must have one length`);
-  return { rows, shared };
-}
-
 function inputType(session: OrtSession, name: string): string | undefined {
   const m = session.inputMetadata?.find((x) => x.name === name);
   return m && m.isTensor ? m.type : undefined;
@@ -135,12 +116,6 @@ function floatOutput(fn: string, out: InferenceSession.ReturnType, name: string,
   if (!t || t.type !== 'float32') throw new RangeError(`${fn}: output '${name}' at ${where} is ${t ? `a ${t.type} tensor` : 'missing'}; expected float32`);
   if (t.dims.length < 2 || t.dims[0] !== rows) throw new RangeError(`${fn}: output '${name}' at ${where} has shape [${t.dims.join(', ')}]; expected ${rows} rows first`);
   return t;
-}
-
-function checkNoNaN(fn: string, name: string, data: Float32Array, width: number, where: string): void {
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] !== data[i]) throw new RangeError(`${fn}: output '${name}' at ${where} is NaN at row ${Math.floor(i / width)}, column ${i % width}`);
-  }
 }
 
 const disposeAll = (tensors: Iterable<Tensor | undefined>) => {
@@ -235,23 +210,11 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
     if (st === 0) reset();
     else if (layers.length && !cache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
     const gc = await gencore;
-    const promptOf = (q: number) => {
-      const p = prompt.rows[prompt.shared ? 0 : q];
-      if (!p) throw new RangeError(`${fn}: the batch has query ${q} but opts.prompt has ${prompt.rows.length} prompts`);
-      return p;
-    };
     if (enc && st === 0) encoded = await encode(fn, enc, batch.query);
 
     const cached = layers.length > 0 && st > 0;
     const T = cached ? 1 : P + st;
-    const tokens = new Int32Array(rows * T);
-    if (cached) tokens.set(batch.lastToken);
-    else {
-      for (let r = 0; r < rows; r++) {
-        tokens.set(promptOf(batch.query[r]), r * T);
-        tokens.set(batch.prefixes.subarray(r * st, (r + 1) * st), r * T + P);
-      }
-    }
+    const tokens = cached ? batch.lastToken : fullSequences(fn, batch, prompt);
     const feeds: Record<string, Tensor> = { [names.inputIds]: intTensor(ids, tokens, [rows, T]) };
     if (hasMask) feeds[names.attentionMask] = onesTensor(idType(s, names.attentionMask), [rows, P + st]);
     if (hasPositions) {
@@ -335,7 +298,7 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
 
 interface EncoderPlan {
   session: OrtSession;
-  inputs: { rows: Int32Array[]; shared: boolean };
+  inputs: TokenRows;
   inputIds: string;
   output: string;
   hiddenStates: string;
@@ -365,10 +328,9 @@ function checkEncoder(fn: string, decoder: OrtSession, v: unknown): EncoderPlan 
 /** Run the encoder once on every query's source tokens: [Q, S, …] float32. */
 async function encode(fn: string, enc: EncoderPlan, query: Int32Array): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const Q = query.length ? Math.max(...query) + 1 : 0;
-  if (!enc.inputs.shared && Q > enc.inputs.rows.length) throw new RangeError(`${fn}: the batch has ${Q} queries but opts.encoder.inputs has ${enc.inputs.rows.length}`);
   const S = enc.inputs.rows[0].length;
   const src = new Int32Array(Q * S);
-  for (let q = 0; q < Q; q++) src.set(enc.inputs.rows[enc.inputs.shared ? 0 : q], q * S);
+  for (let q = 0; q < Q; q++) src.set(rowOf(fn, 'opts.encoder.inputs', enc.inputs, q), q * S);
   const type = idType(enc.session, enc.inputIds);
   const feeds: Record<string, Tensor> = { [enc.inputIds]: intTensor(type, src, [Q, S]) };
   if (enc.session.inputNames.includes('attention_mask')) feeds.attention_mask = onesTensor(idType(enc.session, 'attention_mask'), [Q, S]);
