@@ -263,7 +263,7 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
         for (let r = 0; r < rows; r++) index[r] = r * seq + seq - 1;
         last = gc.gatherRows(last, V, index);
       }
-      checkNoNaN(fn, names.logits, last, V, where);
+      checkNoNaN(fn, `output '${names.logits}'`, last, V, where);
       const next: Tensor[] = [];
       for (const l of layers) {
         for (const name of [l.presentKey, l.presentValue]) {
@@ -345,7 +345,7 @@ async function encode(fn: string, enc: EncoderPlan, query: Int32Array): Promise<
   try {
     const t = floatOutput(fn, out, enc.output, Q, 'the encoder');
     const data = (t.data as Float32Array).slice();
-    checkNoNaN(fn, enc.output, data, data.length / Q, 'the encoder');
+    checkNoNaN(fn, `output '${enc.output}'`, data, data.length / Q, 'the encoder');
     return { data, dims: t.dims };
   } finally {
     disposeAll(Object.values(out).filter((t): t is Tensor => t instanceof Tensor));
@@ -417,7 +417,7 @@ export function ortDenoiser(session: InferenceSession | OrtSession, opts: OrtDen
         throw new RangeError(`${fn}: output '${output}' at timestep ${t} is ${y ? `a ${y.type} tensor of shape [${y.dims.join(', ')}]` : 'missing'}; expected ${batch}×${dim} float32`);
       }
       const data = (y.data as Float32Array).slice();
-      checkNoNaN(fn, output, data, dim, `timestep ${t}`);
+      checkNoNaN(fn, `output '${output}'`, data, dim, `timestep ${t}`);
       return data;
     } finally {
       disposeAll(Object.values(out).filter((v): v is Tensor => v instanceof Tensor));

@@ -28,10 +28,10 @@ export function checkTokenRows(fn: string, name: string, v: unknown): TokenRows 
   return { rows, shared };
 }
 
-/** No NaN in a model's output; the RangeError names the output, `where` (the step) and the position. */
-export function checkNoNaN(fn: string, name: string, data: Float32Array, width: number, where: string): void {
+/** No NaN in a model's output; the RangeError names the output (`what`), `where` (the step) and the position. */
+export function checkNoNaN(fn: string, what: string, data: Float32Array, width: number, where: string): void {
   for (let i = 0; i < data.length; i++) {
-    if (data[i] !== data[i]) throw new RangeError(`${fn}: output '${name}' at ${where} is NaN at row ${Math.floor(i / width)}, column ${i % width}`);
+    if (data[i] !== data[i]) throw new RangeError(`${fn}: ${what} at ${where} is NaN at row ${Math.floor(i / width)}, column ${i % width}`);
   }
 }
 
