@@ -193,6 +193,8 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
 
   const enc = o.encoder === undefined ? undefined : checkEncoder(fn, s, o.encoder);
   const gencore = gencoreOf(o.gencore);
+  // Resolved once: later steps call it without another await.
+  let gcReady: Gencore | undefined = o.gencore;
 
   /** The cache of the last step: present tensors, layer by layer (key, value). */
   let cache: Tensor[] | undefined;
@@ -209,7 +211,7 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
     const P = prompt.rows[0].length;
     if (st === 0) reset();
     else if (layers.length && !cache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
-    const gc = await gencore;
+    const gc = (gcReady ??= await gencore);
     if (enc && st === 0) encoded = await encode(fn, enc, batch.query);
 
     const cached = layers.length > 0 && st > 0;
@@ -274,8 +276,8 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
       }
       disposeAll(cache ?? []);
       cache = layers.length ? next : undefined;
-      // Logits copied out of the output tensor, which is disposed below with the rest.
-      return last === logits.data ? last.slice() : last;
+      // The output's array is the runtime's copy in JS memory: it outlives the disposed tensor.
+      return last;
     } catch (err) {
       kept.clear();
       reset();

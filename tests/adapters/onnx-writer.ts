@@ -5,17 +5,25 @@
  * (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
  */
 
-/** Protobuf writer: varints and length-delimited fields into a growing byte list. */
+/** Protobuf writer: varints and length-delimited fields, collected as chunks and joined once. */
 class Writer {
-  private bytes: number[] = [];
+  private chunks: Uint8Array[] = [];
+  private length = 0;
+
+  private push(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.length += bytes.length;
+  }
 
   private varint(v: number | bigint): void {
+    const out: number[] = [];
     let x = BigInt.asUintN(64, BigInt(v));
     while (x >= 0x80n) {
-      this.bytes.push(Number(x & 0x7fn) | 0x80);
+      out.push(Number(x & 0x7fn) | 0x80);
       x >>= 7n;
     }
-    this.bytes.push(Number(x));
+    out.push(Number(x));
+    this.push(Uint8Array.from(out));
   }
 
   private tag(field: number, wire: number): void {
@@ -30,16 +38,14 @@ class Writer {
 
   float(field: number, v: number): this {
     this.tag(field, 5);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, v, true);
-    this.bytes.push(...b);
+    this.push(new Uint8Array(Float32Array.of(v).buffer));
     return this;
   }
 
   raw(field: number, data: Uint8Array): this {
     this.tag(field, 2);
     this.varint(data.length);
-    for (let i = 0; i < data.length; i++) this.bytes.push(data[i]);
+    this.push(data.slice());
     return this;
   }
 
@@ -52,7 +58,13 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 }
 
