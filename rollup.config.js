@@ -43,6 +43,7 @@ export default ['node', 'browser'].map((target) => ({
     [`worker.${target}`]: 'bindings/worker/worker.ts',
     [`onnxruntime.${target}`]: 'bindings/adapters/onnxruntime.ts',
     [`tfjs.${target}`]: 'bindings/adapters/tfjs.ts',
+    [`transformers.${target}`]: 'bindings/adapters/transformers.ts',
   },
   output: { dir: 'dist', format: 'es', chunkFileNames: `[name].${target}-[hash].js`, sourcemap: true },
   external: externalFor(target),
