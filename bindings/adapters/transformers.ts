@@ -5,11 +5,13 @@
  * runs the prompt, later steps the last token of every beam with the previous step's cache reordered by
  * `parentRow` (gencore's `gatherRows`, one wasm call per cache tensor). `constrainedGenerate` tokenizes a
  * prompt and a set of allowed answers, and returns the answers ranked by a trie-constrained beam search.
+ * `entropyLogitsProcessor`, `topKLogitsProcessor` and `nucleusLogitsProcessor` slot gencore's entropy
+ * normalisation and consistent filters into `model.generate({ logits_processor: [...] })`.
  */
-import { DynamicCache, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { DynamicCache, LogitsProcessor, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { init, type Gencore } from '../index.js';
 import type { BeamBatch, BeamSearchOptions, Scorer } from '../core/beam.js';
-import { checkInt, checkOptions, show } from '../core/validate.js';
+import { checkBool, checkInt, checkNumber, checkOptions, show } from '../core/validate.js';
 import { checkNoNaN, checkTokenRows, rowOf } from './shared.js';
 
 /** What the scorer needs of a model: `forward` (every transformers.js PreTrainedModel has it). */
@@ -181,4 +183,81 @@ export async function constrainedGenerate(
     scorer.reset();
     trie.dispose();
   }
+}
+
+// ------------------------------------------------------------------ logits processors for generate()
+
+function checkGencore(fn: string, gc: unknown): Gencore {
+  if (gc === null || typeof gc !== 'object' || typeof (gc as Gencore).topKFilter !== 'function') {
+    throw new TypeError(`${fn}: gc must be the result of gencore's init(), got ${show(gc)}`);
+  }
+  return gc as Gencore;
+}
+
+/** [batch, V] float32 logits of a generate() step, as (data, rows, V). */
+function logitRows(fn: string, logits: Tensor): [Float32Array, number, number] {
+  if (!(logits.data instanceof Float32Array) || logits.dims.length !== 2) {
+    throw new RangeError(`${fn}: expected float32 logits [batch, V], got ${logits.type} [${logits.dims.join(', ')}]`);
+  }
+  return [logits.data, logits.dims[0], logits.dims[1]];
+}
+
+/** A LogitsProcessor applying `apply(data, rows, V)` to the logits in place. */
+function processor(fn: string, apply: (data: Float32Array, rows: number, V: number) => void): LogitsProcessor {
+  return new (class extends LogitsProcessor {
+    override _call(_inputIds: bigint[][], logits: Tensor): Tensor {
+      apply(...logitRows(fn, logits));
+      return logits;
+    }
+  })();
+}
+
+/**
+ * A `generate()` logits processor giving each next-token distribution the entropy `target` (nats): each row
+ * becomes log p̃ with p̃ = `gc.entropyNormalize` of its logits (softmax(γ·z) at the target entropy, clamped
+ * to what the row's support allows; −∞ outside it).
+ * @param gc - a gencore instance from `init()` (processors run synchronously).
+ * @param opts.target - entropy in nats, finite and ≥ 0.
+ */
+export function entropyLogitsProcessor(gc: Gencore, opts: { target: number }): LogitsProcessor {
+  const fn = 'entropyLogitsProcessor';
+  checkGencore(fn, gc);
+  const target = checkNumber(fn, 'opts.target', checkOptions(fn, opts).target, 0);
+  return processor(fn, (data, rows, V) => {
+    gc.entropyNormalize(data, rows, V, target, { fromLogits: true, out: data });
+    for (let i = 0; i < data.length; i++) data[i] = Math.log(data[i]);
+  });
+}
+
+interface FilterProcessorOptions {
+  /** Keep the end token as well (the consistent variant); needs `endToken`. Default false. */
+  consistent?: boolean;
+  endToken?: number;
+}
+
+function filterOptions(fn: string, o: Partial<FilterProcessorOptions>): FilterProcessorOptions {
+  const consistent = o.consistent === undefined ? false : checkBool(fn, 'opts.consistent', o.consistent);
+  if (consistent && o.endToken === undefined) throw new TypeError(`${fn}: opts.consistent needs opts.endToken`);
+  return { consistent, endToken: o.endToken === undefined ? undefined : checkInt(fn, 'opts.endToken', o.endToken, 0) };
+}
+
+/** A `generate()` logits processor keeping each row's top k logits (`gc.topKFilter`, in place). */
+export function topKLogitsProcessor(gc: Gencore, opts: { k: number } & FilterProcessorOptions): LogitsProcessor {
+  const fn = 'topKLogitsProcessor';
+  checkGencore(fn, gc);
+  const o = checkOptions(fn, opts);
+  const k = checkInt(fn, 'opts.k', o.k, 1);
+  const f = filterOptions(fn, o);
+  return processor(fn, (data, rows, V) => void gc.topKFilter(data, rows, V, Math.min(k, V), { ...f, out: data }));
+}
+
+/** A `generate()` logits processor keeping each row's nucleus of mass p (`gc.nucleusFilter`, in place). */
+export function nucleusLogitsProcessor(gc: Gencore, opts: { p: number } & FilterProcessorOptions): LogitsProcessor {
+  const fn = 'nucleusLogitsProcessor';
+  checkGencore(fn, gc);
+  const o = checkOptions(fn, opts);
+  const p = checkNumber(fn, 'opts.p', o.p);
+  if (!(p > 0 && p <= 1)) throw new RangeError(`${fn}: opts.p must be in (0, 1], got ${p}`);
+  const f = filterOptions(fn, o);
+  return processor(fn, (data, rows, V) => void gc.nucleusFilter(data, rows, V, p, { ...f, out: data }));
 }

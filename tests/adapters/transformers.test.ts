@@ -10,7 +10,7 @@ import path from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, type BeamBatch, type Gencore, type Hypothesis } from '../../bindings/index.js';
-import { constrainedGenerate, transformersScorer } from '../../bindings/adapters/transformers.js';
+import { constrainedGenerate, entropyLogitsProcessor, nucleusLogitsProcessor, topKLogitsProcessor, transformersScorer } from '../../bindings/adapters/transformers.js';
 import { causalLM } from './models.js';
 
 const WORDS = ['<eos>', 'the', 'cat', 'dog', 'sat', 'on', 'mat', 'a', 'big', 'red', 'ran', 'far', 'home'];
@@ -93,5 +93,65 @@ describe('transformersScorer', () => {
       expect(g.text).toBe(passages.find((p) => tokenizer.encode(p, { add_special_tokens: false }).join() === Array.from(want[i].tokens).slice(0, -1).join()));
       expect(g.logProb).toBeCloseTo(want[i].logProb, 4);
     });
+  });
+});
+
+describe('logits processors for generate()', () => {
+  /** Entropy (nats) of softmax(z) in float64. */
+  const entropyOf = (z: ArrayLike<number>) => {
+    const m = Math.max(...Array.from(z));
+    const e = Array.from(z, (v) => Math.exp(v - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    return -e.reduce((h, v) => (v > 0 ? h + (v / s) * Math.log(v / s) : h), 0);
+  };
+
+  it('entropy normalisation, top-k and nucleus rewrite [batch, V] logits in place', async () => {
+    const { Tensor } = await import('@huggingface/transformers');
+    const z = Float32Array.from([2, 1, 0.5, -1, 0, 3, -2, 1.5, 0.25, -0.5, 1, 2.5, -3, 0, 0.75, -1.25]);
+    const logits = () => new Tensor('float32', z.slice(), [2, 8]);
+    const ent = entropyLogitsProcessor(gc, { target: 1.2 });
+    const e = ent([[0n], [0n]], logits()).data as Float32Array;
+    for (const r of [0, 1]) expect(entropyOf(e.subarray(r * 8, r * 8 + 8))).toBeCloseTo(1.2, 3);
+    // Keep the 3 largest of each row (values differ, so exactly 3), and the end token 7 with `consistent`.
+    const k = topKLogitsProcessor(gc, { k: 3, consistent: true, endToken: 7 })([[0n], [0n]], logits()).data as Float32Array;
+    for (const r of [0, 1]) {
+      const row = Array.from(z.subarray(r * 8, r * 8 + 8));
+      const third = [...row].sort((a, b) => b - a)[2];
+      row.forEach((v, i) => expect(k[r * 8 + i]).toBe(v >= third || i === 7 ? v : -Infinity));
+    }
+    // Nucleus p = 0.5: keep the largest entries until the mass of the larger ones reaches 0.5.
+    const n = nucleusLogitsProcessor(gc, { p: 0.5 })([[0n], [0n]], logits()).data as Float32Array;
+    for (const r of [0, 1]) {
+      const row = Array.from(z.subarray(r * 8, r * 8 + 8));
+      const m = Math.max(...row);
+      const q = row.map((v) => Math.exp(v - m));
+      const s = q.reduce((a, b) => a + b, 0);
+      row.forEach((v, i) => {
+        const larger = row.reduce((acc, w, j) => (w > v ? acc + q[j] / s : acc), 0);
+        expect(n[r * 8 + i]).toBe(v === m || larger < 0.5 - 1e-9 ? v : -Infinity);
+      });
+    }
+    expect(() => topKLogitsProcessor(gc, { k: 0 })).toThrow(/topKLogitsProcessor: opts.k must be an integer ≥ 1/);
+    expect(() => nucleusLogitsProcessor(gc, { p: 1.5 })).toThrow(/opts.p must be in \(0, 1\]/);
+    expect(() => entropyLogitsProcessor({} as never, { target: 1 })).toThrow(/gc must be the result of gencore's init/);
+  });
+
+  it('top-k with k = 1 slots into sampling generate(): the samples are the float64 greedy path', async () => {
+    const promptIds = tokenizer.encode('the cat');
+    const out = (await model.generate({
+      input_ids: new (await import('@huggingface/transformers')).Tensor('int64', BigInt64Array.from(promptIds.map(BigInt)), [1, promptIds.length]),
+      max_new_tokens: 4,
+      do_sample: true,
+      top_k: 0,
+      logits_processor: [topKLogitsProcessor(gc, { k: 1 })] as never,
+    })) as { tolist(): bigint[][] };
+    const generated = out.tolist()[0].slice(promptIds.length).map(Number);
+    const greedy: number[] = [];
+    for (let i = 0; i < generated.length; i++) {
+      const z = lm.logits([...promptIds, ...greedy]);
+      greedy.push(z.indexOf(Math.max(...z)));
+      if (greedy[i] === 0) break;
+    }
+    expect(generated).toEqual(greedy);
   });
 });
