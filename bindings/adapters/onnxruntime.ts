@@ -7,11 +7,11 @@
  * for `sample`. The runtime is an optional peer dependency: only this entry point imports it.
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-web';
-import { init, type Gencore } from '../index.js';
+import type { Gencore } from '../index.js';
 import type { BeamBatch, Scorer } from '../core/beam.js';
 import type { Denoiser, Prediction } from '../core/diffusion.js';
 import { checkEnum, checkInt, checkOptions, show } from '../core/validate.js';
-import { checkNoNaN, checkTokenRows, fullSequences, rowOf, type TokenRows } from './shared.js';
+import { checkNoNaN, checkTokenRows, fullSequences, gencoreFor, rowOf, type TokenRows } from './shared.js';
 
 type IntType = 'int64' | 'int32';
 
@@ -67,9 +67,6 @@ export interface OrtCausalLMOptions extends KvNames {
 
 /** A beam-search scorer over an ONNX model; `reset()` drops the KV cache kept between steps. */
 export type OrtScorer = Scorer & { reset(): void };
-
-let defaultGencore: Promise<Gencore> | undefined;
-const gencoreOf = (gc: Gencore | undefined) => (gc ? Promise.resolve(gc) : (defaultGencore ??= init()));
 
 /** An index list of the session's names, for messages. */
 const listed = (names: readonly string[]) => (names.length ? names.map((n) => `'${n}'`).join(', ') : 'none');
@@ -192,9 +189,7 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
   const ids = idType(s, names.inputIds);
 
   const enc = o.encoder === undefined ? undefined : checkEncoder(fn, s, o.encoder);
-  const gencore = gencoreOf(o.gencore);
-  // Resolved once: later steps call it without another await.
-  let gcReady: Gencore | undefined = o.gencore;
+  let instance: Gencore | undefined = o.gencore;
 
   /** The cache of the last step: present tensors, layer by layer (key, value). */
   let cache: Tensor[] | undefined;
@@ -211,7 +206,7 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
     const P = prompt.rows[0].length;
     if (st === 0) reset();
     else if (layers.length && !cache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
-    const gc = (gcReady ??= await gencore);
+    const gc = (instance ??= await gencoreFor(undefined));
     if (enc && st === 0) encoded = await encode(fn, enc, batch.query);
 
     const cached = layers.length > 0 && st > 0;

@@ -1,5 +1,6 @@
 /** Checks shared by the model adapters (onnxruntime, tfjs, transformers). */
 import type { BeamBatch } from '../core/beam.js';
+import { init, type Gencore } from '../index.js';
 import { show } from '../core/validate.js';
 
 /** Prompt or source tokens: `rows[q]` for query q, or `rows[0]` for every query when `shared`. */
@@ -53,4 +54,11 @@ export function fullSequences(fn: string, batch: BeamBatch, prompt: TokenRows): 
     tokens.set(batch.prefixes.subarray(r * step, (r + 1) * step), r * T + P);
   }
   return tokens;
+}
+
+let defaultGencore: Promise<Gencore> | undefined;
+
+/** The instance an adapter was given, or one shared by every adapter, loaded on first use. */
+export async function gencoreFor(given: Gencore | undefined): Promise<Gencore> {
+  return given ?? (defaultGencore ??= init());
 }

@@ -9,10 +9,10 @@
  * normalisation and consistent filters into `model.generate({ logits_processor: [...] })`.
  */
 import { DynamicCache, LogitsProcessor, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { init, type Gencore } from '../index.js';
+import type { Gencore } from '../index.js';
 import type { BeamBatch, BeamSearchOptions, Scorer } from '../core/beam.js';
 import { checkBool, checkInt, checkNumber, checkOptions, show } from '../core/validate.js';
-import { checkNoNaN, checkTokenRows, rowOf } from './shared.js';
+import { checkNoNaN, checkTokenRows, gencoreFor, rowOf } from './shared.js';
 
 /** What the scorer needs of a model: `forward` (every transformers.js PreTrainedModel has it). */
 export type ForwardModel = Pick<PreTrainedModel, 'forward'>;
@@ -26,8 +26,6 @@ export interface TransformersScorerOptions {
 
 /** A beam-search scorer over a transformers.js model; `reset()` frees the cache kept between steps. */
 export type TransformersScorer = Scorer & { reset(): void };
-
-let defaultGencore: Promise<Gencore> | undefined;
 
 type Outputs = Record<string, Tensor>;
 const disposeAll = (tensors: Iterable<Tensor | undefined>) => {
@@ -51,7 +49,7 @@ export function transformersScorer(model: ForwardModel, opts: TransformersScorer
   if (opts === undefined) throw new TypeError(`${fn}: opts is required ({ prompt })`);
   const o = checkOptions(fn, opts);
   const prompt = checkTokenRows(fn, 'opts.prompt', o.prompt);
-  let gc: Gencore | undefined = o.gencore;
+  let instance: Gencore | undefined = o.gencore;
   /** The `present.*` outputs of the last step, by the name of the cache input they feed. */
   let cache: Record<string, Tensor> | undefined;
   const reset = () => {
@@ -65,7 +63,7 @@ export function transformersScorer(model: ForwardModel, opts: TransformersScorer
     const P = prompt.rows[0].length;
     if (st === 0) reset();
     else if (!cache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
-    gc ??= await (defaultGencore ??= init());
+    const gc = (instance ??= await gencoreFor(undefined));
     const T = st === 0 ? P : 1;
     const ids = new BigInt64Array(rows * T);
     for (let r = 0; r < rows; r++) {
@@ -171,7 +169,7 @@ export async function constrainedGenerate(
   const end = endToken ?? tokenizer.eos_token_id;
   if (end === undefined || end === null) throw new TypeError(`${fn}: the tokenizer has no EOS token; pass opts.endToken`);
   checkInt(fn, 'opts.endToken', end, 0);
-  const gc = gencore ?? (await (defaultGencore ??= init()));
+  const gc = await gencoreFor(gencore);
   const promptIds = tokenizer.encode(prompt);
   const answers = passages.map((p) => [...tokenizer.encode(p, { add_special_tokens: false }), end]);
   const trie = gc.buildTrie(answers, { endToken: end });
