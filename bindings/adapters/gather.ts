@@ -4,7 +4,7 @@
  */
 import type { WasmInstance } from '../wasm/load.js';
 import { copyOut, type TypedArray } from '../wasm/memory.js';
-import { checkInt, checkNoOverlap, checkProduct, checkTyped, show } from '../core/validate.js';
+import { checkInt, checkNoOverlap, checkOptions, checkProduct, checkTyped, show } from '../core/validate.js';
 
 /** Element types `gatherRows` moves (bytes are copied as they are: an fp16 cache travels as Uint16Array). */
 export type GatherArray = TypedArray;
@@ -20,13 +20,14 @@ export function gatherApi(inst: WasmInstance) {
    * @param src - rows×rowLength elements, row-major (any non-BigInt typed array).
    * @param rowLength - elements per row, integer ≥ 1 dividing `src.length`.
    * @param index - source row of each output row: an Int32Array of values in [0, src.length / rowLength).
-   * @param out - optional destination of index.length×rowLength elements, same type as `src`, not
-   *   overlapping it; a new array is returned otherwise.
+   * @param opts.out - destination of index.length×rowLength elements, same type as `src`, not overlapping
+   *   it; a new array is returned otherwise.
    * @throws TypeError for a wrong array type; RangeError for a bad rowLength, an index out of range or a
    *   wrong `out` length.
    */
-  function gatherRows<T extends GatherArray>(src: T, rowLength: number, index: Int32Array, out?: T): T {
+  function gatherRows<T extends GatherArray>(src: T, rowLength: number, index: Int32Array, opts?: { out?: T }): T {
     const fn = 'gatherRows';
+    const out = checkOptions(fn, opts).out;
     if (!GATHERABLE.some((c) => src instanceof c)) throw new TypeError(`${fn}: src must be a typed array (not BigInt), got ${show(src)}`);
     checkInt(fn, 'rowLength', rowLength, 1);
     if (src.length % rowLength !== 0) throw new RangeError(`${fn}: src.length ${src.length} is not a multiple of rowLength ${rowLength}`);
@@ -39,8 +40,8 @@ export function gatherApi(inst: WasmInstance) {
     const ctor = src.constructor as { new (n: number): T; name: string; BYTES_PER_ELEMENT: number };
     const n = checkProduct(fn, 'index.length × rowLength', index.length, rowLength);
     if (out !== undefined) {
-      checkTyped(fn, 'out', out, ctor, n, 'index.length × rowLength');
-      checkNoOverlap(fn, 'out', out, [['src', src]]);
+      checkTyped(fn, 'opts.out', out, ctor, n, 'index.length × rowLength');
+      checkNoOverlap(fn, 'opts.out', out, [['src', src]]);
     }
     const rowBytes = rowLength * ctor.BYTES_PER_ELEMENT;
     const mem = inst.mem;

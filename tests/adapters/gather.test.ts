@@ -28,7 +28,7 @@ describe('gatherRows', () => {
     expect(got).toBeInstanceOf(Uint16Array);
     expect(Array.from(got)).toEqual(refGather(u16, 7, index));
     const out = new Float32Array(7 * 12);
-    expect(gc.gatherRows(src, 12, index, out)).toBe(out);
+    expect(gc.gatherRows(src, 12, index, { out })).toBe(out);
     expect(Array.from(out)).toEqual(refGather(src, 12, index));
     expect(gc.gatherRows(src, 12, new Int32Array(0)).length).toBe(0);
     expect(gc.memory.bytesInUse).toBe(base);
@@ -43,9 +43,9 @@ describe('gatherRows', () => {
     expect(() => gc.gatherRows(src, 4, [0] as never)).toThrow(/gatherRows: index must be a Int32Array/);
     expect(() => gc.gatherRows(src, 4, Int32Array.of(0, 3))).toThrow(/gatherRows: index\[1\] is 3; src has 3 rows/);
     expect(() => gc.gatherRows(src, 4, Int32Array.of(-1))).toThrow(RangeError);
-    expect(() => gc.gatherRows(src, 4, Int32Array.of(0), new Float32Array(3))).toThrow(/out.length 3 does not match/);
-    expect(() => gc.gatherRows(src, 4, Int32Array.of(0), new Float64Array(4) as never)).toThrow(TypeError);
-    expect(() => gc.gatherRows(src, 4, Int32Array.of(0), src.subarray(0, 4))).toThrow(/out must not overlap src/);
+    expect(() => gc.gatherRows(src, 4, Int32Array.of(0), { out: new Float32Array(3) })).toThrow(/opts.out.length 3 does not match/);
+    expect(() => gc.gatherRows(src, 4, Int32Array.of(0), { out: new Float64Array(4) as never })).toThrow(TypeError);
+    expect(() => gc.gatherRows(src, 4, Int32Array.of(0), { out: src.subarray(0, 4) })).toThrow(/opts.out must not overlap src/);
     expect(gc.memory.bytesInUse).toBe(base);
   });
 });
