@@ -32,11 +32,19 @@ function gencoreAssets(target) {
 }
 
 // The browser bundle carries comlink, so dist/ runs from any static server without an import map.
-const externalFor = (target) => (target === 'node' ? [/^node:/, 'comlink', /^comlink\//] : [/^node:/]);
+// The model runtimes of the adapter entry points are optional peer dependencies: never bundled.
+const RUNTIMES = ['onnxruntime-web', /^@tensorflow\//, '@huggingface/transformers'];
+const externalFor = (target) => (target === 'node' ? [/^node:/, 'comlink', /^comlink\//, ...RUNTIMES] : [/^node:/, ...RUNTIMES]);
 const ts = () => typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false }, include: ['bindings/**/*.ts'] });
 
 export default ['node', 'browser'].map((target) => ({
-  input: { [`index.${target}`]: 'bindings/index.ts', [`worker.${target}`]: 'bindings/worker/worker.ts' },
+  input: {
+    [`index.${target}`]: 'bindings/index.ts',
+    [`worker.${target}`]: 'bindings/worker/worker.ts',
+    [`onnxruntime.${target}`]: 'bindings/adapters/onnxruntime.ts',
+    [`tfjs.${target}`]: 'bindings/adapters/tfjs.ts',
+    [`transformers.${target}`]: 'bindings/adapters/transformers.ts',
+  },
   output: { dir: 'dist', format: 'es', chunkFileNames: `[name].${target}-[hash].js`, sourcemap: true },
   external: externalFor(target),
   plugins: [gencoreAssets(target), ts(), ...(target === 'browser' ? [nodeResolve({ browser: true })] : [])],

@@ -15,3 +15,4 @@ export { attention_f32, attention_f32_scratch_bytes, segment_means_f32, conv_ski
 export { nonfinite_index_f32, nonfinite_index_f64 } from './kernels/linalg/scan';
 export { dense_bias_act_f32, dense_silu_grad_f32, dense_column_sums_f32, adam_f32 } from './kernels/nn/dense';
 export { edit_lookahead_step } from './kernels/constrained/edit';
+export { gather_rows } from './kernels/adapters/gather';

@@ -2,7 +2,7 @@
  * `npm run bench [name ...]`: run the named benches (default: all) in this process, one after another.
  * Each bench prints its table and writes bench/results/<name>.json.
  */
-const BENCHES = ['gemm', 'beam', 'repetition', 'entropy', 'diffusion', 'attention', 'nn'] as const;
+const BENCHES = ['gemm', 'beam', 'repetition', 'entropy', 'diffusion', 'attention', 'nn', 'adapters'] as const;
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !(BENCHES as readonly string[]).includes(n));

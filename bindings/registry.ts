@@ -10,5 +10,6 @@ import { repetition } from './repetition/index.js';
 import { diffusion } from './diffusion/index.js';
 import { entropy } from './entropy/index.js';
 import { nn } from './nn/index.js';
+import { adapters } from './adapters/index.js';
 
-export const CAPABILITIES = [linalg, attention, constrained, repetition, diffusion, entropy, nn] as const;
+export const CAPABILITIES = [linalg, attention, constrained, repetition, diffusion, entropy, nn, adapters] as const;

@@ -636,4 +636,13 @@ export interface Kernels {
    * @param scratch `usize`
    */
   edit_lookahead_step(query: number, queryStart: number, simOffsets: number, sim: number, costs: number, prefixMode: number, unitOffsets: number, units: number, endToken: number, childStart: number, label: number, depth: number, rows: number, nodes: number, rowQuery: number, stride: number, rowStart: number, rowTokenOffsets: number, rowTokens: number, rowValues: number, window: number, offsets: number, tokens: number, priorWeight: number, budget: number, scores: number, outState: number, outValue: number, scratch: number): void;
+  /**
+   * assembly/kernels/adapters/gather/gather_rows
+   * @param src `usize`
+   * @param rowBytes `usize`
+   * @param index `usize`
+   * @param rows `i32`
+   * @param dst `usize`
+   */
+  gather_rows(src: number, rowBytes: number, index: number, rows: number, dst: number): void;
 }

@@ -9,8 +9,9 @@ import * as entropy from './panels/entropy.js';
 import * as diffusion from './panels/diffusion.js';
 import * as diffusionCities from './panels/diffusion-cities.js';
 import * as repetition from './panels/repetition.js';
+import * as onnx from './panels/onnx.js';
 
-const PANELS = [gemm, nystrom, cities, entropy, diffusion, diffusionCities, repetition];
+const PANELS = [gemm, nystrom, cities, entropy, diffusion, diffusionCities, repetition, onnx];
 
 /** Longest main-thread task seen (PerformanceObserver 'longtask' reports tasks over 50 ms). */
 const longTasks = [];

@@ -263,6 +263,31 @@ describe.skipIf(skip)('playground (examples/web) in Chromium', () => {
     expect(greedy.cycles.length).toBeGreaterThan(0);
   });
 
+  it('Bring your own model: an ONNX LM in a worker ranks city names by beam search', async (ctx) => {
+    await requirePanel('onnx', ctx);
+    await settle(page, 'onnx', 'done', 180_000);
+    const letters = new Set(
+      await page.evaluate(async () => {
+        const data = await (await fetch('../web/data/cities.json')).json();
+        return (data.rows as Array<[string]>).map((r) => r[0].normalize('NFD').toLowerCase().replace(/[^a-z]/g, ''));
+      }),
+    );
+    type OnnxResult = { beams?: number; steps: number; run: number; total: number; hyps: Array<{ name: string; score: number }> };
+    const check = (r: OnnxResult, k: number) => {
+      expect(r.hyps.length).toBe(k);
+      for (const h of r.hyps) expect(letters.has(h.name), h.name).toBe(true);
+      const scores = r.hyps.map((h) => h.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      expect(r.run).toBeGreaterThan(0);
+      expect(r.run).toBeLessThanOrEqual(r.total);
+    };
+    check(await panelResult<OnnxResult>(page, 'onnx'), 8);
+    await page.locator('#panel-onnx').screenshot({ path: screenshotPath('onnx') });
+    await page.selectOption('#onnx-beams', '4');
+    await page.waitForFunction(() => (globalThis as any).gencorePlayground.panels.onnx.result.hyps?.length === 4 && document.getElementById('panel-onnx')?.dataset.state === 'done', null, { timeout: 120_000 });
+    check(await panelResult<OnnxResult>(page, 'onnx'), 4);
+  }, 240_000);
+
   it('keeps the main thread responsive: no task over 50 ms during a 1024² GEMM and 1000-step sampling', async () => {
     const sampling = (await state(page, 'diffusion')) !== 'unavailable';
     if (!sampling) console.log('[browser] responsiveness: diffusion is not in this build; checking the GEMM alone');

@@ -181,7 +181,8 @@ describe.skipIf(skip)('downstream consumers of the packed package', () => {
       const code = readFileSync(path.join(REPO_ROOT, file), 'utf8');
       for (const m of code.matchAll(/(?:from|import)\s*\(?\s*['"]\.\/([^'"]+\.js)['"]|new URL\(\s*['"]\.\/([^'"]+\.js)['"]/g)) visit(`dist/${m[1] ?? m[2]}`);
     };
-    for (const entry of ['dist/index.node.js', 'dist/index.browser.js', 'dist/worker.node.js', 'dist/worker.browser.js']) visit(entry);
+    const entries = ['index', 'worker', 'onnxruntime', 'tfjs', 'transformers'].flatMap((name) => [`dist/${name}.node.js`, `dist/${name}.browser.js`]);
+    for (const entry of entries) visit(entry);
     expect([...files].filter((f) => !reached.has(f))).toEqual([]);
   });
 

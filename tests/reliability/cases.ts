@@ -951,6 +951,27 @@ function filterShape(name: string) {
 ALL.push({ name: 'topKFilter', valid: (rng) => filterCase(rng, 'topKFilter'), shape: filterShape('topKFilter') });
 ALL.push({ name: 'nucleusFilter', valid: (rng) => filterCase(rng, 'nucleusFilter'), shape: filterShape('nucleusFilter') });
 
+ALL.push({
+  name: 'gatherRows',
+  valid(rng) {
+    const ctor = rng.bool() ? Float32Array : Float64Array;
+    const srcRows = rng.int(1, 5);
+    const rowLength = rng.int(1, 6);
+    const src = floats(rng, ctor, srcRows * rowLength);
+    const index = Int32Array.from({ length: rng.int(0, 6) }, () => rng.int(0, srcRows - 1));
+    const out = rng.bool(0.3) ? new ctor(index.length * rowLength) : undefined;
+    const want = Array.from(index).flatMap((i) => Array.from(src.subarray(i * rowLength, (i + 1) * rowLength)));
+    return {
+      args: out ? [src, rowLength, index, { out }] : [src, rowLength, index],
+      check: (res) => void (Array.from(res as ArrayLike<number>).every((v, i) => Object.is(v, want[i])) || fail('gatherRows: wrong rows')),
+    };
+  },
+  shape(res, args) {
+    const src = args[0] as FloatLike;
+    expectTyped(res, src.constructor, (args[2] as Int32Array).length * (args[1] as number), 'gatherRows');
+  },
+});
+
 // ------------------------------------------------------------------ plain exports (no wasm)
 
 ALL.push({
