@@ -11,7 +11,7 @@ export type { Api } from './api.js';
 export type { MatmulOptions } from './linalg/linalg.js';
 export type { PinvOptions } from './linalg/linalg.js';
 export type { AttentionOptions, NystromOptions } from './attention/attention.js';
-export type { RepetitionOptions, RepetitionResult, ArpResult, DecodeSpec, DecodeTransformOptions, TerminationStats, HighInflowResult } from './repetition/repetition.js';
+export type { RepetitionOptions, RepetitionResult, ArpResult, DecodeSpec, DecodeTransformOptions, TerminationStats, HighInflowResult } from './repetition/types.js';
 export { TokenTrie, SubstringConstraint, type TrieOptions, type TrieArrays, type BeamBatch, type BeamSearchOptions, type Hypothesis, type Scorer, type Transform, type TransformContext } from './constrained/beam.js';
 export { lcsLength, type LcsLookaheadOptions } from './constrained/lookahead.js';
 export { noiseSchedule, timesteps, type NoiseSchedule, type NoiseScheduleOptions, type ScheduleKind, type TimestepSpacing, type PrevTimestep } from './diffusion/schedule.js';
