@@ -19,7 +19,7 @@ import { Matrix, pseudoInverse } from 'ml-matrix';
 import { init } from '../bindings/index.js';
 import { loadInstance } from '../bindings/wasm/load.js';
 import { DEFAULT_BLOCK_KEYS, DEFAULT_BLOCK_QUERIES } from '../bindings/attention/attention.js';
-import { tfjsWasm } from './gemm.js';
+import { tfjsWasm } from './node-env.js';
 import { fmt, printTable, relFro, writeResults } from './lib.js';
 
 const D = 64;
