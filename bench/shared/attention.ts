@@ -3,7 +3,7 @@
  * sync calls (new result and `opts.out`), pools of 1 and 2 (both ways) and an exact attention composed from
  * tfjs-backend-wasm ops (matMul with K transposed → mul(scale) → softmax → matMul), in interleaved rounds.
  */
-import type { BenchEnv, SuiteResult } from './env.js';
+import { describePeers, type BenchEnv, type SuiteResult } from './env.js';
 import { measureInterleaved, randomF32, relFro, type Row, type Timing } from './timing.js';
 
 const D = 64;
@@ -81,6 +81,6 @@ export async function attentionSuite(env: BenchEnv): Promise<SuiteResult> {
       { title: `exact attention, one head, n = ${n}, d = dv = ${D}, f32 (median of interleaved rounds; ${gc.features.build} build)`, rows: timings },
       { title: 'exact attention ratios (speed; targets: pool1/sync ≥ 0.9, gencore/tfjs ≥ 1.5)', rows: [ratios] },
     ],
-    record: { runtime: env.runtime, build: gc.features.build, quick: env.quick, n, d: D, relErrTfjs, msMedian: Object.fromEntries(keys.map((key) => [key, msOf(key)])), ratios },
+    record: { runtime: env.runtime, peers: await describePeers(tf, env.ort), build: gc.features.build, quick: env.quick, n, d: D, relErrTfjs, msMedian: Object.fromEntries(keys.map((key) => [key, msOf(key)])), ratios },
   };
 }

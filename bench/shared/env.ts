@@ -32,3 +32,15 @@ export interface SuiteResult {
 }
 
 export type Suite = (env: BenchEnv) => Promise<SuiteResult>;
+
+/** The peers' versions and settings as they run, for the JSON record. */
+export async function describePeers(tf: BenchEnv['tf'], ort: BenchEnv['ort']): Promise<Record<string, string | number | boolean>> {
+  return {
+    tfjs: tf.version_core,
+    tfjsBackend: tf.getBackend(),
+    tfjsSimd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+    tfjsThreads: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+    onnxruntimeWeb: ort.env.versions.web ?? 'unknown',
+    onnxruntimeThreads: ort.env.wasm.numThreads ?? 'default',
+  };
+}

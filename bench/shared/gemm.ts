@@ -4,7 +4,8 @@
  * onnxruntime-web (wasm EP, one thread each); then where the time of a pool-of-1 call goes, measured from
  * outside the public API.
  */
-import type { BenchEnv, SuiteResult } from './env.js';
+import type { Gencore, Pool } from '../../bindings/index.js';
+import { describePeers, type BenchEnv, type SuiteResult } from './env.js';
 import { matmulModel } from './onnx.js';
 import { measureInterleaved, randomF32, relFro, type Row, type Table, type Timing } from './timing.js';
 
@@ -54,11 +55,13 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
         c.dispose();
         return data;
       };
-      const tfjsErr = checkAgrees('tfjs-backend-wasm', tfjsRun(), want);
-      const onnx = await ortMatmul(ort, a, b, n, want);
-      checkAgrees('a pool of 2', await pool2.matmul(a, b, n, n, n), want);
+      let onnx: Awaited<ReturnType<typeof ortMatmul>> | undefined;
+      let tfjsErr: number;
       let t: Record<'syncNew' | 'syncOut' | 'pool1New' | 'pool1Out' | 'pool2New' | 'pool2Out' | 'tfjs' | 'ort', Timing>;
       try {
+        tfjsErr = checkAgrees('tfjs-backend-wasm', tfjsRun(), want);
+        onnx = await ortMatmul(ort, a, b, n, want);
+        checkAgrees('a pool of 2', await pool2.matmul(a, b, n, n, n), want);
         t = await measureInterleaved(
           {
             syncNew: () => gc.matmul(a, b, n, n, n),
@@ -73,9 +76,8 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
           quick ? { rounds: 2, warmup: 1, minSampleSeconds: 0 } : { rounds: n >= 1024 ? 9 : 15 },
         );
       } finally {
-        ta.dispose();
-        tb.dispose();
-        await onnx.release();
+        tf.dispose([ta, tb]);
+        await onnx?.release();
       }
       const [load1] = await env.loadavg();
       const g = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, gflops(n, (v as Timing).median)])) as Record<keyof typeof t, number>;
@@ -113,7 +115,7 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
       { title: 'f32 GEMM ratios (throughput; targets: pool1/sync ≥ 0.9, pool2/sync ≥ 1.75 at n ≥ 512 and ≥ 1.3 at 256, new/out ≥ 0.95, gencore/peer ≥ 1.6)', rows: ratios },
       breakdown.table,
     ];
-    return { tables, record: { runtime: env.runtime, build: gc.features.build, poolFeatures: pool2.features, quick, ortNumThreads: ort.env.wasm.numThreads, sizes: sizesRecord, poolBreakdown: breakdown.record } };
+    return { tables, record: { runtime: env.runtime, peers: await describePeers(tf, env.ort), build: gc.features.build, poolFeatures: pool2.features, quick, sizes: sizesRecord, poolBreakdown: breakdown.record } };
   } finally {
     pool1.terminate();
     pool2.terminate();
@@ -127,7 +129,7 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
  * call through the pool less the same call sync is the message round trip. What is left of the pool call
  * is the pool's own extra work (second copies, transfers, scheduling).
  */
-async function poolBreakdown(env: BenchEnv, gc: Awaited<ReturnType<BenchEnv['gencore']['init']>>, pool1: Awaited<ReturnType<BenchEnv['gencore']['createPool']>>, sizes: number[]) {
+async function poolBreakdown(env: BenchEnv, gc: Gencore, pool1: Pool, sizes: number[]) {
   const rows: Row[] = [];
   const record: Record<string, number>[] = [];
   const one = new Float32Array([2]);
@@ -179,6 +181,6 @@ async function poolBreakdown(env: BenchEnv, gc: Awaited<ReturnType<BenchEnv['gen
     record.push({ n, ...Object.fromEntries(Object.entries(t).map(([k, v]) => [`${k}Ms`, ms(v as Timing)])), roundTripMs: roundTrip, kernelMs: kernel, restMs: rest });
     for (const [what, value] of parts) rows.push({ n, component: what, ms: value, 'share of pool(1) out': value / ms(t.pool1Out) });
   }
-  const table: Table = { title: 'Where a pool(1) f32 GEMM call goes (ms, medians of interleaved rounds, measured outside the API)', rows };
+  const table: Table = { title: 'Where a pool(1) f32 GEMM call goes (ms, medians of interleaved rounds, measured outside the API; the parts are differences of medians, so a small negative rest is noise)', rows };
   return { table, record };
 }
