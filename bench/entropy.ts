@@ -8,15 +8,10 @@
  * microbenchmarks over one row (bench/assembly/exp-probe.ts). Then, in the same run, the correctness
  * targets: every fixture in both forms and both dtypes, and 10 000 random float64 rows.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { init } from '../bindings/index.js';
 import { fmt, printTable, writeResults } from './lib.js';
-import { nodeEnv } from './node-env.js';
+import { compileProbe, nodeEnv } from './node-env.js';
 import { entropySuite, jsSolveRow, lmLogits } from './shared/entropy.js';
 
 const ROWS = 64;
@@ -29,30 +24,21 @@ const TARGET = 0.5 * Math.log(COLS);
  * (`expsPerCall` exps each), to be timed next to the kernel.
  */
 async function expProbeFns(row: Float32Array, beta: number, relaxed: boolean) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gencore-exp-'));
-  try {
-    const out = path.join(dir, 'exp.wasm');
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    const enable = relaxed ? ['--enable', 'simd', '--enable', 'relaxed-simd'] : ['--enable', 'simd'];
-    execFileSync(process.execPath, [path.join(root, 'node_modules/assemblyscript/bin/asc.js'), path.join(root, 'bench/assembly/exp-probe.ts'), ...enable, '-O3', '--runtime', 'stub', '-o', out]);
-    const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536 });
-    const { instance } = await WebAssembly.instantiate(readFileSync(out), { env: { memory, abort: () => {} } });
-    type Probe = (x: number, n: number, vmax: number, beta: number, reps: number) => number;
-    const ptr = 65536;
-    new Float32Array(memory.buffer, ptr, row.length).set(row);
-    let mx = -Infinity;
-    for (const v of row) mx = Math.max(mx, v);
-    const reps = 64; // 64 passes over one row ≈ the exps of the 64-row batch's first pass
-    const entropy = instance.exports.expSumEntropy as Probe;
-    const shared = instance.exports.expSumShared as Probe;
-    return {
-      entropyExp: () => entropy(ptr, row.length, mx, beta, reps),
-      sharedExp: () => shared(ptr, row.length, mx, beta, reps),
-      expsPerCall: (row.length & ~7) * reps,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536 });
+  const { instance } = await WebAssembly.instantiate(await compileProbe('exp-probe', relaxed), { env: { memory, abort: () => {} } });
+  type Probe = (x: number, n: number, vmax: number, beta: number, reps: number) => number;
+  const ptr = 65536;
+  new Float32Array(memory.buffer, ptr, row.length).set(row);
+  let mx = -Infinity;
+  for (const v of row) mx = Math.max(mx, v);
+  const reps = 64; // 64 passes over one row ≈ the exps of the 64-row batch's first pass
+  const entropy = instance.exports.expSumEntropy as Probe;
+  const shared = instance.exports.expSumShared as Probe;
+  return {
+    entropyExp: () => entropy(ptr, row.length, mx, beta, reps),
+    sharedExp: () => shared(ptr, row.length, mx, beta, reps),
+    expsPerCall: (row.length & ~7) * reps,
+  };
 }
 
 // --- correctness in the same run: fixtures and 10 000 random rows --------------------------------------

@@ -51,6 +51,12 @@ async function browserEnv(): Promise<Omit<BenchEnv, 'quick'>> {
     tf,
     ort,
     loadavg: () => window.gencoreBenchLoadavg(),
+    // Compiled by the runner before the page loads (AssemblyScript's compiler runs in Node).
+    probe: async (name, relaxed) => {
+      const res = await fetch(here(`/build/bench/probes/${name}.${relaxed ? 'relaxed' : 'simd'}.wasm`));
+      if (!res.ok) throw new Error(`bench page: probe ${name} not found (HTTP ${res.status})`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
     log: (line) => console.log(`[bench] ${line}`),
   };
 }

@@ -10,6 +10,7 @@ import ts from 'typescript';
 import { browserSkipReason, launch } from '../../tests/browser/harness.js';
 import { REPO_ROOT, startServer } from '../../tests/browser/server.js';
 import { printTable, writeResults } from '../lib.js';
+import { compileProbe } from '../node-env.js';
 import type { SuiteResult } from '../shared/env.js';
 import { SHARED_SUITES } from '../shared/suites.js';
 
@@ -18,6 +19,16 @@ export const BROWSER_BENCHES = Object.keys(SHARED_SUITES);
 
 /** Where the page's modules are compiled (served as /build/bench/…). */
 const OUT_DIR = path.join(REPO_ROOT, 'build', 'bench');
+
+/** The probes the suites ask for (`env.probe`), compiled where the page fetches them. */
+async function compileProbes(): Promise<void> {
+  mkdirSync(path.join(OUT_DIR, 'probes'), { recursive: true });
+  await Promise.all(
+    [false, true].map(async (relaxed) => {
+      writeFileSync(path.join(OUT_DIR, 'probes', `peak.${relaxed ? 'relaxed' : 'simd'}.wasm`), await compileProbe('peak', relaxed));
+    }),
+  );
+}
 
 /**
  * Compile the page and the shared suites to ES modules, one file at a time (their imports are relative or
@@ -56,6 +67,7 @@ export async function runInBrowser(names: string[], quick: boolean): Promise<Bro
   const reason = browserSkipReason();
   if (reason) throw new Error(`bench --browser: ${reason}`);
   compilePage();
+  await compileProbes();
   const server = await startServer({ isolate: true });
   const session = await launch();
   const foreign: string[] = [];

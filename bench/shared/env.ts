@@ -19,6 +19,8 @@ export interface BenchEnv {
   ort: typeof import('onnxruntime-web');
   /** The machine's 1, 5 and 15 minute load averages (in the page: read on the Node side). */
   loadavg(): Promise<number[]>;
+  /** The wasm bytes of the probe bench/assembly/<name>.ts, plain or relaxed SIMD (compiled in Node). */
+  probe(name: 'peak', relaxed: boolean): Promise<Uint8Array<ArrayBuffer>>;
   /** Small sizes and 1–2 rounds: checks that every table is produced, in seconds. */
   quick: boolean;
   /** A progress line (the page forwards it to the terminal). */

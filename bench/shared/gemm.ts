@@ -7,7 +7,7 @@
 import type { Gencore, Pool } from '../../bindings/index.js';
 import { describePeers, type BenchEnv, type SuiteResult } from './env.js';
 import { matmulModel } from './onnx.js';
-import { measureInterleaved, randomF32, relFro, type Row, type Table, type Timing } from './timing.js';
+import { fmt, measure, measureInterleaved, randomF32, relFro, type Row, type Table, type Timing } from './timing.js';
 
 const gflops = (n: number, seconds: number) => (2 * n * n * n) / seconds / 1e9;
 
@@ -27,6 +27,19 @@ async function ortMatmul(ort: BenchEnv['ort'], a: Float32Array, b: Float32Array,
   return { run, relErr, release: () => session.release() };
 }
 
+/**
+ * GFLOP/s of the register-only f32x4 multiply-add loop (bench/assembly/peak.ts, 12 independent accumulators,
+ * 8 flops per multiply-add): what a GEMM could reach at best in this runtime.
+ */
+async function peakGflops(bytes: Uint8Array<ArrayBuffer>, quick: boolean): Promise<number> {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort: () => {} } });
+  const peak = instance.exports.peak as (iters: number, s: number) => number;
+  const iters = quick ? 200_000 : 2_000_000;
+  const t = await measure(() => peak(iters, 0.5), quick ? { warmup: 1, minRepeats: 2, minSeconds: 0 } : { minRepeats: 7 });
+  return (iters * 12 * 8) / t.median / 1e9;
+}
+
 /** Median milliseconds of a timing. */
 const ms = (t: Timing) => t.median * 1e3;
 
@@ -35,10 +48,14 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
   const sizes = quick ? [32, 64] : [256, 512, 1024];
   const breakdownSizes = quick ? [64] : [512, 1024];
   const gc = await env.gencore.init();
+  const plainBuild = await env.gencore.init({ simd: 'plain' });
+  const peakPlain = await peakGflops(await env.probe('peak', false), quick);
+  const peakRelaxed = gc.features.build === 'relaxed' ? await peakGflops(await env.probe('peak', true), quick) : NaN;
   const pool1 = await env.gencore.createPool({ workers: 1 });
   const pool2 = await env.gencore.createPool({ workers: 2 });
   const throughput: Row[] = [];
   const ratios: Row[] = [];
+  const builds: Row[] = [];
   const sizesRecord: Record<string, number>[] = [];
   try {
     for (const n of sizes) {
@@ -57,7 +74,7 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
       };
       let onnx: Awaited<ReturnType<typeof ortMatmul>> | undefined;
       let tfjsErr: number;
-      let t: Record<'syncNew' | 'syncOut' | 'pool1New' | 'pool1Out' | 'pool2New' | 'pool2Out' | 'tfjs' | 'ort', Timing>;
+      let t: Record<'syncNew' | 'syncOut' | 'plainBuildOut' | 'pool1New' | 'pool1Out' | 'pool2New' | 'pool2Out' | 'tfjs' | 'ort', Timing>;
       try {
         tfjsErr = checkAgrees('tfjs-backend-wasm', tfjsRun(), want);
         onnx = await ortMatmul(ort, a, b, n, want);
@@ -66,6 +83,7 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
           {
             syncNew: () => gc.matmul(a, b, n, n, n),
             syncOut: () => gc.matmul(a, b, n, n, n, { out }),
+            plainBuildOut: () => plainBuild.matmul(a, b, n, n, n, { out }),
             pool1New: () => pool1.matmul(a, b, n, n, n),
             pool1Out: () => pool1.matmul(a, b, n, n, n, { out }),
             pool2New: () => pool2.matmul(a, b, n, n, n),
@@ -105,6 +123,14 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
         'gencore/tfjs': g.syncOut / g.tfjs,
         'gencore/onnxruntime': g.syncOut / g.ort,
       });
+      builds.push({
+        n,
+        'plain build': g.plainBuildOut,
+        [`${gc.features.build} build`]: g.syncOut,
+        [`${gc.features.build}/plain`]: g.syncOut / g.plainBuildOut,
+        'plain/its peak': g.plainBuildOut / peakPlain,
+        [`${gc.features.build}/its peak`]: g.syncOut / (gc.features.build === 'relaxed' ? peakRelaxed : peakPlain),
+      });
     }
     const breakdown = await poolBreakdown(env, gc, pool1, breakdownSizes);
     const tables: Table[] = [
@@ -113,9 +139,13 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
         rows: throughput,
       },
       { title: 'f32 GEMM ratios (throughput; targets: pool1/sync ≥ 0.9, pool2/sync ≥ 1.75 at n ≥ 512 and ≥ 1.3 at 256, new/out ≥ 0.95, gencore/peer ≥ 1.6)', rows: ratios },
+      {
+        title: `f32 GEMM by build, sync with opts.out, GFLOP/s, against the register-only f32x4 multiply-add peak probe (plain ${fmt(peakPlain)}, relaxed ${fmt(peakRelaxed)} GFLOP/s; target relaxed/its peak ≥ 0.9 at n = 1024)`,
+        rows: builds,
+      },
       breakdown.table,
     ];
-    return { tables, record: { runtime: env.runtime, peers: await describePeers(tf, env.ort), build: gc.features.build, poolFeatures: pool2.features, quick, sizes: sizesRecord, poolBreakdown: breakdown.record } };
+    return { tables, record: { runtime: env.runtime, peers: await describePeers(tf, env.ort), build: gc.features.build, peakPlain, peakRelaxed, poolFeatures: pool2.features, quick, sizes: sizesRecord, poolBreakdown: breakdown.record } };
   } finally {
     pool1.terminate();
     pool2.terminate();

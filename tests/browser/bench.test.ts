@@ -15,10 +15,11 @@ const skip = skipBrowserTests(import.meta.filename);
 /** Columns each table must have, by title prefix. */
 const EXPECTED: Record<string, { titles: RegExp[]; columns: string[][] }> = {
   gemm: {
-    titles: [/^f32 GEMM n×n×n, GFLOP\/s/, /^f32 GEMM ratios/, /^Where a pool\(1\) f32 GEMM call goes/],
+    titles: [/^f32 GEMM n×n×n, GFLOP\/s/, /^f32 GEMM ratios/, /^f32 GEMM by build, .* peak probe/, /^Where a pool\(1\) f32 GEMM call goes/],
     columns: [
       ['n', 'sync new', 'sync out', 'pool(1) new', 'pool(1) out', 'pool(2) new', 'pool(2) out', 'load avg 1 min', 'tfjs-wasm', 'onnxruntime-web'],
       ['n', 'pool1/sync new', 'pool1/sync out', 'pool2/sync new', 'pool2/sync out', 'load avg 1 min', 'new/out (sync)', 'gencore/tfjs', 'gencore/onnxruntime'],
+      ['n', 'plain build', 'relaxed build', 'relaxed/plain', 'plain/its peak', 'relaxed/its peak'],
       ['n', 'component', 'ms', 'share of pool(1) out'],
     ],
   },
