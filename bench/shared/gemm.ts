@@ -1,8 +1,8 @@
 /**
  * The GEMM suite that Node and the browser share: f32 n×n×n on the caller's ordinary Float32Arrays through
- * sync calls (new result and `opts.out`), pools of 1 and 2 workers (both ways), tfjs-backend-wasm and
- * onnxruntime-web (wasm EP, one thread each); then where the time of a pool-of-1 call goes, measured from
- * outside the public API.
+ * sync calls (new result and `opts.out`; both builds against a register-only peak probe), pools of 1 and 2
+ * workers (both ways), tfjs-backend-wasm and onnxruntime-web (wasm EP, one thread each); then where the
+ * time of a pool-of-1 call goes, measured from outside the public API.
  */
 import type { Gencore, Pool } from '../../bindings/index.js';
 import { describePeers, type BenchEnv, type SuiteResult } from './env.js';
