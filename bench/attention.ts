@@ -1,5 +1,7 @@
 /**
  * `npm run bench attention`, all in one process and run:
+ *  0. the shared suite (bench/shared/attention.ts): exact attention at n = 1024 sync (new result, `opts.out`),
+ *     through pools of 1 and 2, and the tfjs composite; then, in Node only:
  *  1. exact vs Nyström attention (m = 64) for n = 256 … 8192, d = dv = 64, one head, with the measured
  *     crossover and Nyström's error vs exact on i.i.d. inputs;
  *  2. gencore's fused exact attention vs an exact attention composed from tfjs-backend-wasm ops
@@ -19,21 +21,13 @@ import { Matrix, pseudoInverse } from 'ml-matrix';
 import { init } from '../bindings/index.js';
 import { loadInstance } from '../bindings/wasm/load.js';
 import { DEFAULT_BLOCK_KEYS, DEFAULT_BLOCK_QUERIES } from '../bindings/attention/attention.js';
-import { tfjsWasm } from './gemm.js';
+import { nodeEnv, tfjsWasm } from './node-env.js';
 import { fmt, printTable, relFro, writeResults } from './lib.js';
+import { randomF32 } from './shared/timing.js';
+import { attentionSuite } from './shared/attention.js';
 
 const D = 64;
 const M = 64;
-
-function randomF32(len: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(len);
-  for (let i = 0; i < len; i++) {
-    s = (Math.imul(1664525, s) + 1013904223) >>> 0;
-    out[i] = 2 * (s / 4294967296) - 1;
-  }
-  return out;
-}
 
 interface Timing {
   /** Median wall-clock seconds per call. */
@@ -76,9 +70,16 @@ function verdict(wall: number, cpu: number, target: number): string {
 }
 
 export async function run(): Promise<void> {
+  const env = await nodeEnv();
+  const shared = await attentionSuite(env);
+  for (const t of shared.tables) printTable(t.title, t.rows);
+  if (env.quick) {
+    console.log(`\nwrote ${writeResults('attention', shared.record)} (quick mode: the Node-only sections skipped)`);
+    return;
+  }
   const gc = await init();
   const build = gc.features.build;
-  const results: Record<string, unknown> = { build };
+  const results: Record<string, unknown> = { ...shared.record, build };
 
   // 1. Exact vs Nyström.
   const sizes = [256, 512, 1024, 2048, 4096, 8192];

@@ -1,135 +1,44 @@
 /**
  * `npm run bench entropy`: 64 rows × 50 000 float32 logits (LM-like: Gaussian with 20 boosted tokens per
  * row), target = half the maximum entropy (½·log 50 000), tol 1e-6 (the kernel sums moments in float64).
- * gencore (sync, both builds; temperatureForEntropy; pool of 1 and of 2) against a plain-JS implementation
+ * First the shared suite (bench/shared/entropy.ts: sync new/out, pools of 1 and 2, plain JS); then, in Node
+ * only, gencore's two builds and temperatureForEntropy against a plain-JS implementation
  * of the same safeguarded solver (float64, Math.exp), in interleaved rounds so load drift on a shared
  * machine hits every implementation alike; passes per row; exps per second of the kernel against SIMD exp
  * microbenchmarks over one row (bench/assembly/exp-probe.ts). Then, in the same run, the correctness
  * targets: every fixture in both forms and both dtypes, and 10 000 random float64 rows.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { createPool, init } from '../bindings/index.js';
+import { init } from '../bindings/index.js';
 import { fmt, printTable, writeResults } from './lib.js';
+import { compileProbe, nodeEnv } from './node-env.js';
+import { entropySuite, jsSolveRow, lmLogits } from './shared/entropy.js';
 
 const ROWS = 64;
 const COLS = 50_000;
 const TOL = 1e-6;
 const TARGET = 0.5 * Math.log(COLS);
 
-function lmLogits(rows: number, cols: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const z = new Float32Array(rows * cols);
-  for (let i = 0; i < z.length; i++) z[i] = 2 * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
-  for (let r = 0; r < rows; r++) for (let j = 0; j < 20; j++) z[r * cols + Math.floor(rnd() * cols)] += 6 + 4 * rnd();
-  return z;
-}
-
-/**
- * The safeguarded solver of docs/entropy.md §3.3 in plain JS on one logit row (float64 moments, Math.exp), with the
- * output row written from the weights of the final pass. Returns the passes used.
- */
-function jsSolveRow(z: Float32Array, off: number, n: number, target: number, tol: number, out: Float32Array, w: Float64Array): number {
-  let mx = -Infinity;
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    const v = z[off + i];
-    if (v !== -Infinity) m++;
-    if (v > mx) mx = v;
-  }
-  let k = 0;
-  for (let i = 0; i < n; i++) if (z[off + i] === mx) k++;
-  const logM = Math.log(m);
-  const logK = Math.log(k);
-  const LOG30 = Math.log(30);
-  const rstar = Math.log((logM - target) / (target - logK));
-  let u = 0;
-  let ulo = -Infinity;
-  let uhi = Infinity;
-  let dx1 = Infinity;
-  let dx2 = Infinity;
-  let Z = 1;
-  let pass = 0;
-  while (pass < 30) {
-    pass++;
-    const beta = Math.exp(u);
-    Z = 0;
-    let A = 0;
-    let B = 0;
-    for (let i = 0; i < n; i++) {
-      const s = z[off + i] - mx;
-      const e = s === -Infinity ? 0 : Math.exp(beta * s);
-      w[i] = e;
-      Z += e;
-      const es = s === -Infinity ? 0 : e * s;
-      A += es;
-      B += es * s;
-    }
-    const mu = A / Z;
-    const v = B / Z - mu * mu;
-    const h = Math.log(Z) - beta * mu;
-    if (Math.abs(h - target) <= tol) break;
-    if (h > target) ulo = u;
-    else uhi = u;
-    const a1 = logM - h;
-    const a2 = h - logK;
-    let step = NaN;
-    if (a1 > 0 && a2 > 0 && v > 0) step = Math.min(Math.max(((rstar - Math.log(a1 / a2)) * a1 * a2) / (beta * beta * v * (logM - logK)), -LOG30), LOG30);
-    let un = u + step;
-    const br = Number.isFinite(ulo) && Number.isFinite(uhi);
-    if (!Number.isFinite(un) || !(ulo < un && un < uhi) || (br && Math.abs(step) > Math.abs(dx2) / 2)) {
-      un = br ? (ulo + uhi) / 2 : Number.isFinite(ulo) ? ulo + LOG30 : uhi - LOG30;
-    }
-    dx2 = dx1;
-    dx1 = un - u;
-    if (br && uhi - ulo <= 2e-15 * Math.max(1, Math.abs(ulo), Math.abs(uhi))) break;
-    u = un;
-  }
-  const inv = 1 / Z;
-  for (let i = 0; i < n; i++) out[off + i] = w[i] * inv;
-  return pass;
-}
-
 /**
  * Compile bench/assembly/exp-probe.ts (plain or relaxed) and return one call of each exp loop over one row
  * (`expsPerCall` exps each), to be timed next to the kernel.
  */
 async function expProbeFns(row: Float32Array, beta: number, relaxed: boolean) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gencore-exp-'));
-  try {
-    const out = path.join(dir, 'exp.wasm');
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    const enable = relaxed ? ['--enable', 'simd', '--enable', 'relaxed-simd'] : ['--enable', 'simd'];
-    execFileSync(process.execPath, [path.join(root, 'node_modules/assemblyscript/bin/asc.js'), path.join(root, 'bench/assembly/exp-probe.ts'), ...enable, '-O3', '--runtime', 'stub', '-o', out]);
-    const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536 });
-    const { instance } = await WebAssembly.instantiate(readFileSync(out), { env: { memory, abort: () => {} } });
-    type Probe = (x: number, n: number, vmax: number, beta: number, reps: number) => number;
-    const ptr = 65536;
-    new Float32Array(memory.buffer, ptr, row.length).set(row);
-    let mx = -Infinity;
-    for (const v of row) mx = Math.max(mx, v);
-    const reps = 64; // 64 passes over one row ≈ the exps of the 64-row batch's first pass
-    const entropy = instance.exports.expSumEntropy as Probe;
-    const shared = instance.exports.expSumShared as Probe;
-    return {
-      entropyExp: () => entropy(ptr, row.length, mx, beta, reps),
-      sharedExp: () => shared(ptr, row.length, mx, beta, reps),
-      expsPerCall: (row.length & ~7) * reps,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const memory = new WebAssembly.Memory({ initial: 8, maximum: 65536 });
+  const { instance } = await WebAssembly.instantiate(await compileProbe('exp-probe', relaxed), { env: { memory, abort: () => {} } });
+  type Probe = (x: number, n: number, vmax: number, beta: number, reps: number) => number;
+  const ptr = 65536;
+  new Float32Array(memory.buffer, ptr, row.length).set(row);
+  let mx = -Infinity;
+  for (const v of row) mx = Math.max(mx, v);
+  const reps = 64; // 64 passes over one row ≈ the exps of the 64-row batch's first pass
+  const entropy = instance.exports.expSumEntropy as Probe;
+  const shared = instance.exports.expSumShared as Probe;
+  return {
+    entropyExp: () => entropy(ptr, row.length, mx, beta, reps),
+    sharedExp: () => shared(ptr, row.length, mx, beta, reps),
+    expsPerCall: (row.length & ~7) * reps,
+  };
 }
 
 // --- correctness in the same run: fixtures and 10 000 random rows --------------------------------------
@@ -242,6 +151,13 @@ async function time(fn: () => unknown): Promise<number> {
 }
 
 export async function run(): Promise<void> {
+  const env = await nodeEnv();
+  const shared = await entropySuite(env);
+  for (const t of shared.tables) printTable(t.title, t.rows);
+  if (env.quick) {
+    console.log(`results: ${writeResults('entropy', shared.record)} (quick mode: builds, exp probes and correctness skipped)`);
+    return;
+  }
   const z = lmLogits(ROWS, COLS, 12345);
   const opts = { fromLogits: true, tol: TOL };
   const ROUNDS = 9;
@@ -249,8 +165,6 @@ export async function run(): Promise<void> {
 
   const gcPlain = await init({ simd: 'plain' });
   const gcRelaxed = await init({ simd: 'relaxed' });
-  const pool1 = await createPool({ workers: 1 });
-  const pool2 = await createPool({ workers: 2 });
   const jsOut = new Float32Array(ROWS * COLS);
   const w = new Float64Array(COLS);
   let jsPasses = 0;
@@ -278,21 +192,14 @@ export async function run(): Promise<void> {
     ['gencore sync (plain)', () => gcPlain.entropyNormalize(z, ROWS, COLS, TARGET, opts)],
     ['gencore sync (relaxed)', () => gcRelaxed.entropyNormalize(z, ROWS, COLS, TARGET, opts)],
     ['temperatureForEntropy (relaxed)', () => gcRelaxed.temperatureForEntropy(z, ROWS, COLS, TARGET, { tol: TOL })],
-    [`pool of 1 (${pool1.features.build})`, () => pool1.entropyNormalize(z, ROWS, COLS, TARGET, opts)],
-    [`pool of 2 (${pool2.features.build})`, () => pool2.entropyNormalize(z, ROWS, COLS, TARGET, opts)],
     ['exp alone: expNonPositiveF32x4 (plain)', probePlain.entropyExp],
     ['exp alone: expNonPositiveF32x4 (relaxed)', probeRelaxed.entropyExp],
     ['exp alone: expF32x4 (relaxed)', probeRelaxed.sharedExp],
   ];
   const samples = new Map<string, number[]>(impls.map(([name]) => [name, []]));
-  try {
-    for (const [, fn] of impls) await fn(); // warm-up
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, fn] of impls) samples.get(name)!.push(await time(fn));
-    }
-  } finally {
-    pool1.terminate();
-    pool2.terminate();
+  for (const [, fn] of impls) await fn(); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, fn] of impls) samples.get(name)!.push(await time(fn));
   }
   const st = (name: string) => {
     const x = stats(samples.get(name)!);
@@ -317,22 +224,18 @@ export async function run(): Promise<void> {
   }
   const ratio = (a: string, b: string) => ({ median: st(a).median / st(b).median, min: st(a).min / st(b).min });
   const bestSync = st('gencore sync (relaxed)').median <= st('gencore sync (plain)').median ? 'gencore sync (relaxed)' : 'gencore sync (plain)';
-  const pool1Name = impls[4][0];
-  const pool2Name = impls[5][0];
   const vsJs = ratio('plain JS, same solver', bestSync);
-  const poolRatio = ratio(pool1Name, pool2Name);
   const kernelVsExp = (build: 'plain' | 'relaxed') => {
     const k = st(`gencore sync (${build})`).median;
     const e = st(`exp alone: expNonPositiveF32x4 (${build})`).median;
     return exps / k / (probePlain.expsPerCall / e);
   };
-  record.ratios = { vsJs, poolRatio, kernelVsExpPlain: kernelVsExp('plain'), kernelVsExpRelaxed: kernelVsExp('relaxed') };
+  record.ratios = { vsJs, kernelVsExpPlain: kernelVsExp('plain'), kernelVsExpRelaxed: kernelVsExp('relaxed') };
   record.passesTol1e4 = { mean: its4.reduce((a, b) => a + b, 0) / ROWS, max: Math.max(...its4) };
 
   printTable(`entropyNormalize: ${ROWS} × ${COLS} f32 logits, target ½·log n = ${fmt(TARGET)}, tol ${TOL}; ${ROUNDS} interleaved rounds`, rows);
   printTable('ratios (same run; median and best-of-rounds)', [
     { what: `${bestSync} vs plain-JS solver`, median: vsJs.median, min: vsJs.min, target: '≥ 5' },
-    { what: 'pool of 2 vs pool of 1', median: poolRatio.median, min: poolRatio.min, target: '≥ 1.7' },
     { what: 'kernel exp/s ÷ its exp alone (plain)', median: kernelVsExp('plain'), min: '', target: '' },
     { what: 'kernel exp/s ÷ its exp alone (relaxed)', median: kernelVsExp('relaxed'), min: '', target: '' },
   ]);
@@ -344,5 +247,5 @@ export async function run(): Promise<void> {
     `correctness: fixtures ${check.fixtureChecks - check.fixtureFailures}/${check.fixtureChecks} ok; ${check.randomRows} random float64 rows ` +
       `(Dirichlet, Zipf; n 2–50 000; tol 1e-6): ${check.randomFailures} failures, passes mean ${fmt(check.passesMean)} max ${check.passesMax} (${fmt(check.seconds)} s)`,
   );
-  console.log(`results: ${writeResults('entropy', record)}`);
+  console.log(`results: ${writeResults('entropy', { ...shared.record, builds: record })}`);
 }

@@ -1,54 +1,17 @@
 /**
- * `npm run bench gemm`: single-precision GEMM throughput of gencore (plain and relaxed SIMD builds, sync,
- * and a pool of 2 workers) against tfjs-backend-wasm 4.22 (XNNPACK, SIMD, single-threaded in Node),
- * ml-matrix and naive JS, all in this process; plus a register-only f32x4 multiply-add probe, so the
- * fraction of the machine's wasm peak is visible, and f64 vs f32 at n = 512.
+ * `npm run bench gemm`: the shared GEMM suite (bench/shared/gemm.ts: sync new/out, both builds against the
+ * register-only peak probe, pools of 1 and 2, tfjs-backend-wasm and onnxruntime-web, the pool-call
+ * breakdown), then, in Node only, gencore against ml-matrix and naive JS, and f64 vs f32 at n = 512.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Matrix } from 'ml-matrix';
-import { createRequire } from 'node:module';
-import { createPool, init } from '../bindings/index.js';
-import { fmt, measure, measureInterleaved, printTable, writeResults } from './lib.js';
+import { init } from '../bindings/index.js';
+import { measureInterleaved, printTable, writeResults } from './lib.js';
+import { nodeEnv } from './node-env.js';
+import { gemmSuite } from './shared/gemm.js';
 
-const SIZES = [128, 256, 512, 1024];
+/** Sizes for the JS peers (naive JS at 1024 would take seconds per call). */
+const SIZES = [128, 256, 512];
 const gflops = (n: number, seconds: number) => (2 * n * n * n) / seconds / 1e9;
-
-/** Compile bench/assembly/peak.ts for one build and return GFLOP/s of its register-only loop. */
-async function peakProbe(relaxed: boolean): Promise<number> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gencore-peak-'));
-  try {
-    const out = path.join(dir, 'peak.wasm');
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    const enable = relaxed ? ['--enable', 'simd', '--enable', 'relaxed-simd'] : ['--enable', 'simd'];
-    execFileSync(process.execPath, [path.join(root, 'node_modules/assemblyscript/bin/asc.js'), path.join(root, 'bench/assembly/peak.ts'), ...enable, '-O3', '--runtime', 'stub', '-o', out]);
-    // asconfig.json's defaults apply (imported memory), so the probe gets a memory like the real builds.
-    const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
-    const { instance } = await WebAssembly.instantiate(readFileSync(out), { env: { memory, abort: () => {} } });
-    const peak = instance.exports.peak as (iters: number, s: number) => number;
-    const iters = 2_000_000;
-    const t = await measure(() => peak(iters, 0.5), { minRepeats: 7 });
-    return (iters * 12 * 8) / t.median / 1e9;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * tfjs-core with its wasm backend, loaded through Node's CommonJS entry points (their Node build: SIMD,
- * single-threaded). The ESM entry picks the browser's threaded build, which cannot start in Node.
- */
-export async function tfjsWasm(): Promise<typeof import('@tensorflow/tfjs-core')> {
-  const require = createRequire(import.meta.url);
-  const tf = require('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
-  require('@tensorflow/tfjs-backend-wasm');
-  await tf.setBackend('wasm');
-  await tf.ready();
-  return tf;
-}
 
 function naiveJs(a: Float32Array, b: Float32Array, n: number): Float32Array {
   const c = new Float32Array(n * n);
@@ -64,77 +27,41 @@ function naiveJs(a: Float32Array, b: Float32Array, n: number): Float32Array {
 }
 
 export async function run(): Promise<void> {
-  const tf = await tfjsWasm();
-  const plain = await init({ simd: 'plain' });
-  const relaxed = await init({ simd: 'auto' });
-  const pool = await createPool({ workers: 2 });
-  const rows: Record<string, string | number>[] = [];
-  const records: Record<string, number>[] = [];
-  try {
-    const peakPlain = await peakProbe(false);
-    const peakRelaxed = relaxed.features.build === 'relaxed' ? await peakProbe(true) : NaN;
-    for (const n of SIZES) {
-      const a = new Float32Array(n * n).map(() => Math.random() - 0.5);
-      const b = new Float32Array(n * n).map(() => Math.random() - 0.5);
-      const out = new Float32Array(n * n);
-      const ta = tf.tensor2d(a, [n, n]);
-      const tb = tf.tensor2d(b, [n, n]);
-      const t = await measureInterleaved(
-        {
-          plain: () => plain.matmul(a, b, n, n, n, { out }),
-          relaxed: () => relaxed.matmul(a, b, n, n, n, { out }),
-          pool: () => pool.matmul(a, b, n, n, n, { out }),
-          tfjs: () => {
-            const c = tf.matMul(ta, tb);
-            c.dataSync();
-            c.dispose();
-          },
-        },
-        { rounds: n >= 1024 ? 9 : 15 },
-      );
-      const [tPlain, tRelaxed, tPool, tTf] = [t.plain, t.relaxed, t.pool, t.tfjs];
-      ta.dispose();
-      tb.dispose();
-      const ma = new Matrix(n, n);
-      const mb = new Matrix(n, n);
-      const tMl = n <= 512 ? await measure(() => ma.mmul(mb), { minRepeats: 2, warmup: 1, minSeconds: 0.5 }) : undefined;
-      const tNaive = n <= 512 ? await measure(() => naiveJs(a, b, n), { minRepeats: 2, warmup: 1, minSeconds: 0.5 }) : undefined;
-      const r = {
-        n,
-        plain: gflops(n, tPlain.median),
-        relaxed: gflops(n, tRelaxed.median),
-        pool2: gflops(n, tPool.median),
-        tfjs: gflops(n, tTf.median),
-        mlMatrix: tMl ? gflops(n, tMl.median) : NaN,
-        naiveJs: tNaive ? gflops(n, tNaive.median) : NaN,
-      };
-      records.push(r);
-      rows.push({
-        n,
-        'plain GF/s': r.plain,
-        'relaxed GF/s': r.relaxed,
-        'pool(2) GF/s': r.pool2,
-        'tfjs-wasm GF/s': r.tfjs,
-        'ml-matrix GF/s': r.mlMatrix,
-        'naive JS GF/s': r.naiveJs,
-        'plain/tfjs': r.plain / r.tfjs,
-        'relaxed/tfjs': r.relaxed / r.tfjs,
-        'pool/relaxed': r.pool2 / r.relaxed,
-        'relaxed/peak': r.relaxed / peakRelaxed,
-      });
-    }
-    printTable(`f32 GEMM, n×n×n, GFLOP/s (median of interleaved rounds); peak probe: plain ${fmt(peakPlain)} GF/s, relaxed ${fmt(peakRelaxed)} GF/s`, rows);
-
-    const n = 512;
-    const a64 = new Float64Array(n * n).map(() => Math.random() - 0.5);
-    const b64 = new Float64Array(n * n).map(() => Math.random() - 0.5);
-    const t64 = await measure(() => relaxed.matmul(a64, b64, n, n, n), { minSeconds: 1 });
-    const f64 = gflops(n, t64.median);
-    const f32 = records.find((r) => r.n === 512)!.relaxed;
-    printTable('f64 vs f32 GEMM at n = 512 (relaxed build)', [{ 'f64 GF/s': f64, 'f32 GF/s': f32, 'f64/f32': f64 / f32 }]);
-    const file = writeResults('gemm', { build: relaxed.features.build, peakPlain, peakRelaxed, sizes: records, f64At512: f64, f64OverF32At512: f64 / f32 });
-    console.log(`\nwrote ${file}`);
-  } finally {
-    pool.terminate();
+  const env = await nodeEnv();
+  const shared = await gemmSuite(env);
+  for (const t of shared.tables) printTable(t.title, t.rows);
+  if (env.quick) {
+    console.log(`\nwrote ${writeResults('gemm', shared.record)} (quick mode: ml-matrix, naive JS and f64 skipped)`);
+    return;
   }
+  const gc = await init();
+  const rows: Record<string, number>[] = [];
+  for (const n of SIZES) {
+    const a = new Float32Array(n * n).map(() => Math.random() - 0.5);
+    const b = new Float32Array(n * n).map(() => Math.random() - 0.5);
+    const out = new Float32Array(n * n);
+    const ma = new Matrix(n, n);
+    const mb = new Matrix(n, n);
+    const t = await measureInterleaved(
+      { gencore: () => gc.matmul(a, b, n, n, n, { out }), mlMatrix: () => ma.mmul(mb), naiveJs: () => naiveJs(a, b, n) },
+      { rounds: 5, warmup: 1 },
+    );
+    const gencore = gflops(n, t.gencore.median);
+    const mlMatrix = gflops(n, t.mlMatrix.median);
+    const naive = gflops(n, t.naiveJs.median);
+    rows.push({ n, 'gencore GF/s': gencore, 'ml-matrix GF/s': mlMatrix, 'naive JS GF/s': naive, 'gencore/ml-matrix': gencore / mlMatrix, 'gencore/naive JS': gencore / naive });
+  }
+  printTable(`f32 GEMM, sync with opts.out (${gc.features.build} build), against JS implementations, GFLOP/s (median of interleaved rounds)`, rows);
+
+  const n = 512;
+  const a32 = new Float32Array(n * n).map(() => Math.random() - 0.5);
+  const b32 = new Float32Array(n * n).map(() => Math.random() - 0.5);
+  const a64 = Float64Array.from(a32);
+  const b64 = Float64Array.from(b32);
+  const t = await measureInterleaved({ f32: () => gc.matmul(a32, b32, n, n, n), f64: () => gc.matmul(a64, b64, n, n, n) }, { rounds: 9 });
+  const f32 = gflops(n, t.f32.median);
+  const f64 = gflops(n, t.f64.median);
+  printTable(`f64 vs f32 GEMM at n = 512, sync with a new result (${gc.features.build} build)`, [{ 'f64 GF/s': f64, 'f32 GF/s': f32, 'f64/f32': f64 / f32 }]);
+  const file = writeResults('gemm', { ...shared.record, jsPeers: rows, f64At512: f64, f64OverF32At512: f64 / f32 });
+  console.log(`\nwrote ${file}`);
 }

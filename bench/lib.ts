@@ -1,118 +1,34 @@
 /**
- * Bench harness shared by every `bench/<name>.ts`: warm-up, median of repeats, a printed table and a
- * JSON record in bench/results/<name>.json. Peers are measured in the same process and run, so the
- * ratios hold even when the shared machine's speed drifts.
+ * Node side of the bench harness: printing tables to the terminal and writing the JSON record. Timing and
+ * formatting live in bench/shared/timing.ts, which the browser bench runs too.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatTable, type Row } from './shared/timing.js';
 
-export interface Timing {
-  /** Median seconds per call. */
-  median: number;
-  min: number;
-  max: number;
-  repeats: number;
-}
-
-/**
- * Time `fn` (sync or async): `warmup` untimed calls, then repeats until both `minRepeats` calls and
- * `minSeconds` have passed (capped at `maxRepeats`).
- */
-export async function measure(
-  fn: () => unknown,
-  opts: { warmup?: number; minRepeats?: number; maxRepeats?: number; minSeconds?: number } = {},
-): Promise<Timing> {
-  const { warmup = 2, minRepeats = 5, maxRepeats = 200, minSeconds = 0.5 } = opts;
-  for (let i = 0; i < warmup; i++) await fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < maxRepeats && (samples.length < minRepeats || performance.now() - start < minSeconds * 1000)) {
-    const t0 = performance.now();
-    await fn();
-    samples.push((performance.now() - t0) / 1000);
-  }
-  samples.sort((a, b) => a - b);
-  return { median: samples[samples.length >> 1], min: samples[0], max: samples[samples.length - 1], repeats: samples.length };
-}
-
-/**
- * Time several implementations of the same work in interleaved rounds (A B C, A B C, …) and return each
- * one's median: load that comes and goes on a shared machine then hits all of them alike, so their
- * ratios hold. Each sample repeats a call enough times to last ≥ 10 ms.
- */
-export async function measureInterleaved<K extends string>(
-  fns: Record<K, () => unknown>,
-  opts: { rounds?: number; warmup?: number } = {},
-): Promise<Record<K, Timing>> {
-  const { rounds = 9, warmup = 2 } = opts;
-  const names = Object.keys(fns) as K[];
-  const inner = {} as Record<K, number>;
-  for (const name of names) {
-    let t = Infinity;
-    for (let i = 0; i < warmup; i++) {
-      const t0 = performance.now();
-      await fns[name]();
-      t = Math.min(t, (performance.now() - t0) / 1000);
-    }
-    inner[name] = Math.max(1, Math.ceil(0.01 / Math.max(t, 1e-6)));
-  }
-  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
-  for (let r = 0; r < rounds; r++) {
-    for (const name of names) {
-      const t0 = performance.now();
-      for (let i = 0; i < inner[name]; i++) await fns[name]();
-      samples[name].push((performance.now() - t0) / 1000 / inner[name]);
-    }
-  }
-  const out = {} as Record<K, Timing>;
-  for (const name of names) {
-    const s = samples[name].sort((a, b) => a - b);
-    out[name] = { median: s[s.length >> 1], min: s[0], max: s[s.length - 1], repeats: s.length };
-  }
-  return out;
-}
-
-export type Row = Record<string, string | number>;
-
-/** Format a number for a table: 3 significant digits. */
-export function fmt(x: number, digits = 3): string {
-  if (!Number.isFinite(x)) return String(x);
-  const abs = Math.abs(x);
-  if (abs >= 1000 && abs < 1e7) return String(Math.round(x));
-  if (Number.isInteger(x) && abs < 1e7) return String(x);
-  if (abs >= 1e5 || abs < 1e-3) return x.toExponential(digits - 1);
-  return x.toPrecision(digits);
-}
+export { fmt, measure, measureInterleaved, relFro, type Row, type Timing } from './shared/timing.js';
 
 /** Print rows as an aligned text table under a title. */
 export function printTable(title: string, rows: Row[]): void {
-  console.log(`\n${title}`);
-  if (rows.length === 0) return;
-  const cols = Object.keys(rows[0]);
-  const cells = rows.map((r) => cols.map((c) => (typeof r[c] === 'number' ? fmt(r[c] as number) : String(r[c] ?? ''))));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i])).join('  ');
-  console.log(line(cols));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of cells) console.log(line(row));
+  console.log(formatTable(title, rows));
 }
 
-/** Write bench/results/<name>.json with the machine's description and `data`. */
-export function writeResults(name: string, data: unknown): string {
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  const file = new URL(`./results/${name}.json`, import.meta.url);
-  const record = { name, date: new Date().toISOString(), node: process.version, platform: `${process.platform}-${process.arch}`, data };
+/** Where results go: bench/results/, or the directory in GENCORE_BENCH_RESULTS (tests write elsewhere). */
+function resultsDir(): string {
+  return process.env.GENCORE_BENCH_RESULTS ?? fileURLToPath(new URL('./results/', import.meta.url));
+}
+
+/**
+ * Write `<results>/<name>.json` with the machine's description, `about` (e.g. the browser's version) and
+ * `data`; returns the file's path.
+ */
+export function writeResults(name: string, data: unknown, about: Record<string, string> = {}): string {
+  const dir = resultsDir();
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  const record = { name, date: new Date().toISOString(), node: process.version, platform: `${process.platform}-${process.arch}`, ...about, data };
   writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
-  return `bench/results/${name}.json`;
-}
-
-/** relF(X, Y) = ‖X − Y‖_F / ‖Y‖_F, the attention spec's error metric. */
-export function relFro(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let e = 0;
-  let n = 0;
-  for (let i = 0; i < want.length; i++) {
-    e += (got[i] - want[i]) ** 2;
-    n += want[i] ** 2;
-  }
-  return Math.sqrt(e / n);
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
 }

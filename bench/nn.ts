@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { init, denseNetwork, adamState, type DenseNetwork } from '../bindings/index.js';
 import { denseLayout } from '../bindings/nn/dense.js';
-import { tfjsWasm } from './gemm.js';
+import { tfjsWasm } from './node-env.js';
 import { fmt, measureInterleaved, printTable, writeResults } from './lib.js';
 
 const SIZES = [34, 128, 128, 128, 128, 2];

@@ -3,7 +3,7 @@
  * JavaScript reference, and compares throughput with tfjs-backend-wasm measured in the same process.
  */
 import { measure, printTable } from '../../bench/lib.js';
-import { tfjsWasm } from '../../bench/gemm.js';
+import { tfjsWasm } from '../../bench/node-env.js';
 import { barChart, writePng } from '../lib/plot.js';
 import type { TourContext } from '../tour.js';
 
