@@ -1,6 +1,6 @@
 /**
  * Downstream consumers: the package as users get it. `npm pack` the built package, install the tarball
- * (offline, from npm's cache) into a plain Node ESM script and into a tiny Vite app with no configuration,
+XX and into a tiny Vite app with no configuration,
  * build the Vite app (no warnings about node: modules may appear), and run both — the Vite app in Chromium,
  * with and without cross-origin isolation. Everything happens in a temporary directory.
  */
@@ -127,6 +127,7 @@ async function npm(args: string[], cwd: string): Promise<string> {
 describe.skipIf(skip)('downstream consumers of the packed package', () => {
   let dir: string;
   let tarball: string;
+  let comlinkTarball: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gencore-consumers-'));
@@ -134,6 +135,10 @@ describe.skipIf(skip)('downstream consumers of the packed package', () => {
     const out = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], REPO_ROOT);
     const [info] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = path.join(dir, info.filename);
+    // gencore's one dependency, packed from the version the lockfile installed: an offline install then needs
+    // no registry metadata, which `npm ci` (resolving from the lockfile) does not leave in npm's cache.
+    const dep = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir, path.join(REPO_ROOT, 'node_modules', 'comlink')], REPO_ROOT);
+    comlinkTarball = path.join(dir, (JSON.parse(dep.slice(dep.indexOf('['))) as Array<{ filename: string }>)[0].filename);
     writeFileSync(path.join(dir, 'files.json'), JSON.stringify(info.files.map((f) => f.path)));
   }, 60_000);
 
@@ -149,7 +154,7 @@ describe.skipIf(skip)('downstream consumers of the packed package', () => {
       mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
       writeFileSync(path.join(app, file), text);
     }
-    await npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], app);
+    await npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, comlinkTarball], app);
     return app;
   }
 
