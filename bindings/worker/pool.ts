@@ -71,6 +71,14 @@ export type Pool = PoolApi & {
   terminate(): void;
 };
 
+/**
+ * Pages (64 KiB) the pool's shared memory starts with: 16 MiB, which the workers touch while they start
+ * (`prefault` in worker.ts). A call's operands are copied into this memory on the caller's thread, and the
+ * first write to a page the OS has not mapped yet costs a fault — about 15 µs per 4 KiB page on the test
+ * machines, ~45 ms for the 12 MiB of a 1024² GEMM, all in one main-thread task.
+ */
+const SHARED_INITIAL_PAGES = 256;
+
 /** Replacements tried for a worker that keeps dying before it starts. */
 const MAX_START_FAILURES = 3;
 
@@ -491,7 +499,7 @@ export async function createPool(opts?: PoolOptions): Promise<Pool> {
   const config: WorkerConfig = { module, build, relaxedAvailable };
   if (wantShared) {
     config.sharedModule = await compileBuild(build, true);
-    config.sharedMemory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+    config.sharedMemory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
   }
   const features: Features = { build, relaxedSimdAvailable: relaxedAvailable, sharedMemory: wantShared };
   const pool = new WorkerPool(features, config, workers);
