@@ -9,9 +9,10 @@
  *   (`trainKneserNey`, each name counted once per 1000 inhabitants of its city), or the
  *   older baseline, a character bigram weighted by √population;
  * - a lookahead that compares the typed query with each beam: `gc.editLookahead` scores a name by
- *   λ·log P(name) − cost(query, name), the cost an optimal-string-alignment edit distance whose edits cost
- *   what typing errors cost (keyboard neighbours and sound-alikes are cheap, doubled letters too); a beam is
- *   ranked by its best reachable cost, so the search follows the query from the first letter. The older
+ *   λ·log P(name) + β·ln(population) − cost(query, name), the cost an optimal-string-alignment edit
+ *   distance whose edits cost what typing errors cost (keyboard neighbours and sound-alikes are cheap,
+ *   doubled letters too); a beam is ranked by its best reachable cost, so the search follows the query
+ *   from the first letter, and the population decides between names equally close to it. The older
  *   KgCLUE LCS lookahead over character bigrams (`gc.lcsLookahead`) remains for comparison.
  *
  * Defaults: `model: 'kn'`, `lookahead: 'edit'`, 8 beams. Queries are folded (lower case, no diacritics);
