@@ -51,7 +51,7 @@ export async function tour({ gc, pool, outDir, quick }: TourContext): Promise<vo
     { step: 'serialize()', ms: t.serializeMs, note: `${(t.serializedBytes / 2 ** 20).toFixed(1)} MiB` },
     { step: 'gc.loadTrie', ms: t.loadMs, note: `${(t.buildMs / t.loadMs).toFixed(1)}× faster than building` },
     { step: 'bigram prior', ms: t.modelMs, note: 'weighted by √population' },
-    { step: 'Kneser-Ney 5-gram prior', ms: t.knMs, note: 'trainKneserNey, counts ⌈population / 1000⌉' },
+    { step: 'Kneser-Ney 5-gram prior', ms: t.knMs, note: 'trainKneserNey, counts ⌈population / 1000⌉; + β·ln(population) per name' },
   ]);
 
   // One seeded set of misspellings (one typing error each) for every method. The LCS lookahead reads
