@@ -172,7 +172,8 @@ describe('a refused memory.grow is a RangeError and the instance stays usable', 
     const pool = await createPool({ workers: 2 });
     try {
       const mem = (pool as unknown as { _pool: { sharedMemoryForTest?: { bytesInUse: number; byteLength: number } } })._pool.sharedMemoryForTest!;
-      const n = 700;
+      // Operands beyond the 16 MiB the pool's shared memory starts with, so the split call must grow it.
+      const n = 1300;
       const a = floats(new Rng(19), Float32Array, n * n);
       WebAssembly.Memory.prototype.grow = function () {
         throw new RangeError('refused');
