@@ -3,12 +3,13 @@
  * onnxruntime-web inside a module worker next to gencore, and under gencore's worker pool with the scorer
  * on the page; both searches equal a search computed in Node from the float64 model without a cache.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { init, type BeamBatch, type Hypothesis } from '../../bindings/index.js';
 import { causalLM } from '../adapters/models.js';
-import { launch, skipBrowserTests, startServers, type BrowserSession } from './harness.js';
+import { skipBrowserTests } from './harness.js';
+import { useBrowser } from './use-browser.js';
 import { REPO_ROOT } from './server.js';
 
 const skip = skipBrowserTests(import.meta.filename) ?? (existsSync(path.join(REPO_ROOT, 'dist/onnxruntime.browser.js')) ? undefined : 'dist/onnxruntime.browser.js is not built');
@@ -16,18 +17,7 @@ const skip = skipBrowserTests(import.meta.filename) ?? (existsSync(path.join(REP
 type Plain = Array<Array<{ tokens: number[]; logProb: number }>>;
 
 describe.skipIf(skip)('ortCausalLM in Chromium', () => {
-  let session: BrowserSession;
-  let servers: Awaited<ReturnType<typeof startServers>>;
-
-  beforeAll(async () => {
-    servers = await startServers();
-    session = await launch();
-  });
-
-  afterAll(async () => {
-    await session?.close();
-    await servers?.close();
-  });
+  const browser = useBrowser();
 
   it('in a module worker with gencore, and under the pool, equals the float64 model without a cache', async () => {
     const V = 11;
@@ -42,8 +32,8 @@ describe.skipIf(skip)('ortCausalLM in Chromium', () => {
     };
     const want = (await gc.beamSearch(reference, opts)) as Hypothesis[][];
 
-    const page = await session.context.newPage();
-    await page.goto(new URL('tests/browser/pages/adapters.html', servers.plain.url).href);
+    const page = await browser.session.context.newPage();
+    await page.goto(new URL('tests/browser/pages/adapters.html', browser.servers.plain.url).href);
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
     const result = (await page.evaluate(
       ([bytes, p, o]) => (globalThis as unknown as { gencoreAdapterCheck: (...a: unknown[]) => Promise<unknown> }).gencoreAdapterCheck(bytes, p, o),
@@ -58,7 +48,7 @@ describe.skipIf(skip)('ortCausalLM in Chromium', () => {
         hyps.forEach((h, i) => expect(h.logProb).toBeCloseTo(want[q][i].logProb, 4));
       });
     }
-    expect(session.errors).toEqual([]);
+    expect(browser.session.errors).toEqual([]);
     await page.close();
   }, 180_000);
 });

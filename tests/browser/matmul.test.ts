@@ -3,8 +3,9 @@
  * wasm memory when the page is cross-origin isolated (COOP/COEP) and with transferred buffers when it is
  * not, checked against a float64 reference computed in the page.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, skipBrowserTests, startServers, type BrowserSession, type Page } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { skipBrowserTests, type Page } from './harness.js';
+import { useBrowser } from './use-browser.js';
 
 const skip = skipBrowserTests(import.meta.filename);
 
@@ -26,21 +27,10 @@ const CASES = [
 ];
 
 describe.skipIf(skip)('matmul in Chromium module workers (dist/)', () => {
-  let session: BrowserSession;
-  let servers: Awaited<ReturnType<typeof startServers>>;
-
-  beforeAll(async () => {
-    servers = await startServers();
-    session = await launch();
-  });
-
-  afterAll(async () => {
-    await session?.close();
-    await servers?.close();
-  });
+  const browser = useBrowser();
 
   async function run(base: string): Promise<{ page: Page; result: CheckResult; workerUrls: string[] }> {
-    const page = await session.context.newPage();
+    const page = await browser.session.context.newPage();
     const workerUrls: string[] = [];
     page.on('worker', (w) => workerUrls.push(new URL(w.url()).pathname));
     await page.goto(new URL('tests/browser/pages/matmul.html', base).href);
@@ -64,7 +54,7 @@ describe.skipIf(skip)('matmul in Chromium module workers (dist/)', () => {
   }
 
   it('shares one wasm memory with the workers when cross-origin isolated, and multiplies correctly', async () => {
-    const { page, result, workerUrls } = await run(servers.isolated.url);
+    const { page, result, workerUrls } = await run(browser.servers.isolated.url);
     expect(result.crossOriginIsolated).toBe(true);
     expect(result.poolFeatures.sharedMemory).toBe(true);
     expect(result.poolSize).toBe(2);
@@ -74,31 +64,31 @@ describe.skipIf(skip)('matmul in Chromium module workers (dist/)', () => {
     expectCorrect(result);
     // The pool's workers are module workers loading the packaged worker entry.
     expect(workerUrls).toEqual(['/dist/worker.browser.js', '/dist/worker.browser.js']);
-    expect(session.errors).toEqual([]);
+    expect(browser.session.errors).toEqual([]);
     await page.close();
   });
 
   for (const isolated of [true, false]) {
     it(`terminate() rejects an in-flight split matmul with WorkerCrashedError at once (cross-origin isolated: ${isolated})`, async () => {
-      const page = await session.context.newPage();
-      await page.goto(new URL('tests/browser/pages/matmul.html', (isolated ? servers.isolated : servers.plain).url).href);
+      const page = await browser.session.context.newPage();
+      await page.goto(new URL('tests/browser/pages/matmul.html', (isolated ? browser.servers.isolated : browser.servers.plain).url).href);
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
       const { outcome, ms } = (await page.evaluate(() =>
         (globalThis as unknown as { gencoreTerminateCheck: (w: number) => Promise<unknown> }).gencoreTerminateCheck(2),
       )) as { outcome: string; ms: number };
       expect(outcome).toBe('WorkerCrashedError');
       expect(ms).toBeLessThan(500);
-      expect(session.errors).toEqual([]);
+      expect(browser.session.errors).toEqual([]);
       await page.close();
     });
   }
 
   it('falls back to transferred buffers without cross-origin isolation, with the same results', async () => {
-    const { page, result } = await run(servers.plain.url);
+    const { page, result } = await run(browser.servers.plain.url);
     expect(result.crossOriginIsolated).toBe(false);
     expect(result.poolFeatures.sharedMemory).toBe(false);
     expectCorrect(result);
-    expect(session.errors).toEqual([]);
+    expect(browser.session.errors).toEqual([]);
     await page.close();
   });
 });

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpus, loadavg } from 'node:os';
 import { launch, screenshotPath, skipBrowserTests, startServers, traceMainThread, type BrowserSession, type Page } from './harness.js';
+import { useBrowser } from './use-browser.js';
 
 const skip = skipBrowserTests(import.meta.filename);
 
@@ -348,22 +349,11 @@ describe.skipIf(skip)('playground (examples/web) in Chromium', () => {
 });
 
 describe.skipIf(skip)('playground without cross-origin isolation', () => {
-  let session: BrowserSession;
-  let servers: Awaited<ReturnType<typeof startServers>>;
-
-  beforeAll(async () => {
-    servers = await startServers();
-    session = await launch();
-  });
-
-  afterAll(async () => {
-    await session?.close();
-    await servers?.close();
-  });
+  const browser = useBrowser();
 
   it('runs the panels with transferred buffers instead of shared memory', async () => {
-    const page = await session.newPage();
-    await openPlayground(page, servers.plain.url);
+    const page = await browser.session.newPage();
+    await openPlayground(page, browser.servers.plain.url);
     expect(await page.locator('#env-coi').textContent()).toBe('no');
     expect(await page.locator('#env-memory').textContent()).toContain('transferred');
     await page.selectOption('#gemm-size', '512');
@@ -385,6 +375,6 @@ describe.skipIf(skip)('playground without cross-origin isolation', () => {
       await settle(page, 'diffusion');
     }
     await page.screenshot({ path: screenshotPath('no-isolation'), fullPage: true });
-    expect(session.errors).toEqual([]);
+    expect(browser.session.errors).toEqual([]);
   });
 });
