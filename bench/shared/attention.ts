@@ -4,7 +4,7 @@
  * tfjs-backend-wasm ops (matMul with Kᵀ → mul(scale) → softmax → matMul), in interleaved rounds.
  */
 import { describePeers, type BenchEnv, type SuiteResult } from './env.js';
-import { measureInterleaved, randomF32, relFro, type Row, type Timing } from './timing.js';
+import { measureInterleaved, poolRatios, randomF32, relFro, type Row, type Timing } from './timing.js';
 
 const D = 64;
 
@@ -71,12 +71,7 @@ export async function attentionSuite(env: BenchEnv): Promise<SuiteResult> {
   const speed = (key: keyof typeof t, over: keyof typeof t) => msOf(over) / msOf(key);
   const timings: Row[] = keys.map((key) => ({ impl: labels[key], 'ms median': msOf(key), 'GFLOP/s': (4 * n * n * D) / t[key].median / 1e9, 'speed vs sync out': speed(key, 'syncOut') }));
   const ratios: Row = {
-    'pool1/sync new': speed('pool1New', 'syncNew'),
-    'pool1/sync out': speed('pool1Out', 'syncOut'),
-    'pool2/sync new': speed('pool2New', 'syncNew'),
-    'pool2/sync out': speed('pool2Out', 'syncOut'),
-    'load avg 1 min': load1,
-    'new/out (sync)': speed('syncNew', 'syncOut'),
+    ...poolRatios((form) => 1 / msOf(form), load1),
     'gencore/tfjs (sync out)': speed('syncOut', 'tfjs'),
   };
   return {

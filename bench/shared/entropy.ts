@@ -4,7 +4,7 @@
  * and a plain-JS implementation of the same safeguarded solver, in interleaved rounds.
  */
 import type { BenchEnv, SuiteResult } from './env.js';
-import { measureInterleaved, type Row, type Timing } from './timing.js';
+import { measureInterleaved, poolRatios, type Row, type Timing } from './timing.js';
 
 /** LM-like logits: Gaussian (σ = 2) with 20 boosted tokens per row, from a fixed seed. */
 export function lmLogits(rows: number, cols: number, seed: number): Float32Array {
@@ -138,12 +138,7 @@ export async function entropySuite(env: BenchEnv): Promise<SuiteResult> {
   const timings: Row[] = keys.map((k) => ({ impl: labels[k], 'ms median': msOf(k), 'speed vs sync out': msOf('syncOut') / msOf(k) }));
   const speed = (k: keyof typeof t, over: keyof typeof t) => msOf(over) / msOf(k);
   const ratios: Row = {
-    'pool1/sync new': speed('pool1New', 'syncNew'),
-    'pool1/sync out': speed('pool1Out', 'syncOut'),
-    'pool2/sync new': speed('pool2New', 'syncNew'),
-    'pool2/sync out': speed('pool2Out', 'syncOut'),
-    'load avg 1 min': load1,
-    'new/out (sync)': speed('syncNew', 'syncOut'),
+    ...poolRatios((form) => 1 / msOf(form), load1),
     'gencore/JS (sync new)': speed('syncNew', 'js'),
   };
   return {

@@ -7,7 +7,7 @@
 import type { Gencore, Pool } from '../../bindings/index.js';
 import { describePeers, type BenchEnv, type SuiteResult } from './env.js';
 import { matmulModel } from './onnx.js';
-import { fmt, measure, measureInterleaved, randomF32, relFro, type Row, type Table, type Timing } from './timing.js';
+import { fmt, measure, measureInterleaved, poolRatios, randomF32, relFro, type Row, type Table, type Timing } from './timing.js';
 
 const gflops = (n: number, seconds: number) => (2 * n * n * n) / seconds / 1e9;
 
@@ -114,12 +114,7 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
       });
       ratios.push({
         n,
-        'pool1/sync new': g.pool1New / g.syncNew,
-        'pool1/sync out': g.pool1Out / g.syncOut,
-        'pool2/sync new': g.pool2New / g.syncNew,
-        'pool2/sync out': g.pool2Out / g.syncOut,
-        'load avg 1 min': load1,
-        'new/out (sync)': g.syncNew / g.syncOut,
+        ...poolRatios((form) => g[form], load1),
         'gencore/tfjs': g.syncOut / g.tfjs,
         'gencore/onnxruntime': g.syncOut / g.ort,
       });

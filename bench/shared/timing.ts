@@ -121,3 +121,21 @@ export function randomF32(len: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** The call forms every suite times: sync and pools of 1 and 2, each returning a new array or filling `out`. */
+export type CallForm = 'syncNew' | 'syncOut' | 'pool1New' | 'pool1Out' | 'pool2New' | 'pool2Out';
+
+/**
+ * The ratios every suite prints, from each form's rate (higher is faster: GFLOP/s, or 1/ms): pools against
+ * the sync call, the load average beside them, and a new result against `out`.
+ */
+export function poolRatios(rate: (form: CallForm) => number, load1: number): Row {
+  return {
+    'pool1/sync new': rate('pool1New') / rate('syncNew'),
+    'pool1/sync out': rate('pool1Out') / rate('syncOut'),
+    'pool2/sync new': rate('pool2New') / rate('syncNew'),
+    'pool2/sync out': rate('pool2Out') / rate('syncOut'),
+    'load avg 1 min': load1,
+    'new/out (sync)': rate('syncNew') / rate('syncOut'),
+  };
+}

@@ -12,7 +12,7 @@ import type { BeamBatch, Scorer } from '../constrained/beam.js';
 import type { Denoiser } from '../diffusion/sample.js';
 import type { Prediction } from '../diffusion/plan.js';
 import { checkEnum, checkInt, checkOptions, show } from '../shared/validate.js';
-import { checkNoNaN, checkTokenRows, fullSequences, gencoreFor, rowOf, type TokenRows } from './shared.js';
+import { checkNoNaN, checkTokenRows, fullSequences, gencoreFor, rowOf, startStep, type TokenRows } from './shared.js';
 
 type IntType = 'int64' | 'int32';
 
@@ -205,8 +205,7 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
     const { step: st, rows } = batch;
     const where = `step ${st}`;
     const P = prompt.rows[0].length;
-    if (st === 0) reset();
-    else if (layers.length && !cache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
+    startStep(fn, st, reset, layers.length === 0 || cache !== undefined);
     const gc = (instance ??= await gencoreFor(undefined));
     if (enc && st === 0) encoded = await encode(fn, enc, batch.query);
 

@@ -62,3 +62,12 @@ let defaultGencore: Promise<Gencore> | undefined;
 export async function gencoreFor(given: Gencore | undefined): Promise<Gencore> {
   return given ?? (defaultGencore ??= init());
 }
+
+/**
+ * Begin scorer step `st`: step 0 starts a search and drops the previous cache (`reset`); a later step needs
+ * the cache the step before it left.
+ */
+export function startStep(fn: string, st: number, reset: () => void, hasCache: boolean): void {
+  if (st === 0) reset();
+  else if (!hasCache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
+}

@@ -12,7 +12,7 @@ import { DynamicCache, LogitsProcessor, Tensor, type PreTrainedModel, type PreTr
 import type { Gencore } from '../index.js';
 import type { BeamBatch, BeamSearchOptions, Scorer } from '../constrained/beam.js';
 import { checkBool, checkInt, checkNumber, checkOptions, show } from '../shared/validate.js';
-import { checkNoNaN, checkTokenRows, gencoreFor, rowOf } from './shared.js';
+import { checkNoNaN, checkTokenRows, gencoreFor, rowOf, startStep } from './shared.js';
 
 /** What the scorer needs of a model: `forward` (every transformers.js PreTrainedModel has it). */
 export type ForwardModel = Pick<PreTrainedModel, 'forward'>;
@@ -61,8 +61,7 @@ export function transformersScorer(model: ForwardModel, opts: TransformersScorer
     const { step: st, rows } = batch;
     const where = `step ${st}`;
     const P = prompt.rows[0].length;
-    if (st === 0) reset();
-    else if (!cache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
+    startStep(fn, st, reset, cache !== undefined);
     const gc = (instance ??= await gencoreFor(undefined));
     const T = st === 0 ? P : 1;
     const ids = new BigInt64Array(rows * T);
