@@ -3,11 +3,12 @@
  * calling thread (`init`) and the same API off the main thread (`createPool`).
  */
 import { loadInstance, type Features, type LoadOptions } from './wasm/load.js';
-import { createApi, type Api } from './api.js';
+import { createApi, type Api, type ResidentApi } from './api.js';
 import type { WasmMemory } from './wasm/memory.js';
+import { allocResident, type ResidentArray, type ResidentElements, type ResidentType } from './wasm/resident.js';
 
 export type { Features, LoadOptions } from './wasm/load.js';
-export type { Api } from './api.js';
+export type { Api, ResidentApi } from './api.js';
 export type { MatmulOptions } from './linalg/linalg.js';
 export type { PinvOptions } from './linalg/linalg.js';
 export type { AttentionOptions, NystromOptions } from './attention/attention.js';
@@ -27,11 +28,12 @@ export { mlpDenoiser, timeEmbedding, denoiserInputs, mlpDenoiserToJson, mlpDenoi
 export { trainKneserNey, KneserNeyModel, type KneserNeyOptions } from './constrained/kneser-ney.js';
 export type { EditLookaheadOptions, EditCosts, UnitsTable } from './constrained/edit-lookahead.js';
 export type { FloatArray, TypedArray, WasmMemory } from './wasm/memory.js';
-export { AbortError, WorkerCrashedError, KernelFaultError, TimeoutError } from './shared/errors.js';
+export { ResidentArray, type ResidentElements, type ResidentType } from './wasm/resident.js';
+export { AbortError, WorkerCrashedError, KernelFaultError, TimeoutError, ResidentArrayReleasedError } from './shared/errors.js';
 export { createPool, type Pool, type PoolOptions } from './worker/pool.js';
 
 /** The synchronous gencore API bound to one wasm instance in the calling thread. */
-export type Gencore = Api & {
+export type Gencore = ResidentApi & {
   /** Which wasm build was chosen. */
   readonly features: Features;
   /**
@@ -42,6 +44,16 @@ export type Gencore = Api & {
    * it returns `opts.out` itself.
    */
   readonly memory: WasmMemory;
+  /**
+   * Allocate a resident array: `length` elements of `type` kept in this instance's wasm memory until
+   * `release()`. Pass it to any method, as an input or as `opts.out`, and it is read and written in place
+   * with no copy (docs/memory.md). Its contents are unspecified until written.
+   *
+   * @param type - `Float32Array`, `Float64Array`, `Int32Array` or `Uint8Array`.
+   * @param length - number of elements (a non-negative safe integer).
+   * @throws TypeError for another `type`; RangeError for a bad `length` or when the 4 GiB wasm address space is full.
+   */
+  alloc<T extends ResidentElements>(type: ResidentType<T>, length: number): ResidentArray<T>;
 };
 
 /**
@@ -58,6 +70,7 @@ export async function init(opts: LoadOptions = {}): Promise<Gencore> {
   Object.defineProperties(gc, {
     features: { get: () => inst.features, enumerable: true },
     memory: { get: () => inst.mem, enumerable: true },
+    alloc: { value: <T extends ResidentElements>(type: ResidentType<T>, length: number) => allocResident(inst, 'alloc', type, length) },
     // Test hook (not public API): the wasm instance behind this object.
     _instance: { value: inst },
   });

@@ -38,6 +38,17 @@ export class TimeoutError extends Error {
   }
 }
 
+/**
+ * A resident array was used after `release()`, or after a kernel fault reset the instance that held it
+ * (name `ResidentArrayReleasedError`). Nothing was read or written: allocate the array again.
+ */
+export class ResidentArrayReleasedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResidentArrayReleasedError';
+  }
+}
+
 /** Throw an `AbortError` when `signal` is aborted (its reason, if an Error, becomes the cause). */
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) {

@@ -9,7 +9,8 @@ import * as Comlink from 'comlink';
 import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } from '../wasm/platform.js';
 import { chooseBuild, compileBuild, WasmInstance, type Features, type LoadOptions } from '../wasm/load.js';
 import { WasmMemoryFullError, type FloatArray, type Scope, type TypedArray, type WasmMemory } from '../wasm/memory.js';
-import { createApi, type Api } from '../api.js';
+import { createApi, type AcceptResidents, type Api, type FloatInstances } from '../api.js';
+import { allocResident, callWithResidents, holdResidentView, type ResidentArray, type ResidentElements, type ResidentType } from '../wasm/resident.js';
 import { CAPABILITIES } from '../registry.js';
 import { onAbort } from '../shared/abort.js';
 import { awaitCallback, isThenable } from '../shared/callbacks.js';
@@ -33,34 +34,12 @@ export interface PoolOptions {
 
 type Promisified<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 
-/** Methods generic over the float type: a mapped type would erase `T`, so they get one overload per type. */
-type FloatGeneric =
-  | 'matmul'
-  | 'pinv'
-  | 'solve'
-  | 'ddpmStep'
-  | 'ddimStep'
-  | 'entropyNormalize'
-  | 'topKFilter'
-  | 'nucleusFilter'
-  | 'decodeTransform';
-declare const api: Api;
-/** f32 → f32, f64 → f64, and a union in gives the union out. */
-type Overloads<F32, F64, Either> = Promisified<F32> & Promisified<F64> & Promisified<Either>;
-type PerFloatType = {
-  matmul: Overloads<typeof api.matmul<Float32Array>, typeof api.matmul<Float64Array>, typeof api.matmul<FloatArray>>;
-  pinv: Overloads<typeof api.pinv<Float32Array>, typeof api.pinv<Float64Array>, typeof api.pinv<FloatArray>>;
-  solve: Overloads<typeof api.solve<Float32Array>, typeof api.solve<Float64Array>, typeof api.solve<FloatArray>>;
-  ddpmStep: Overloads<typeof api.ddpmStep<Float32Array>, typeof api.ddpmStep<Float64Array>, typeof api.ddpmStep<FloatArray>>;
-  ddimStep: Overloads<typeof api.ddimStep<Float32Array>, typeof api.ddimStep<Float64Array>, typeof api.ddimStep<FloatArray>>;
-  entropyNormalize: Overloads<typeof api.entropyNormalize<Float32Array>, typeof api.entropyNormalize<Float64Array>, typeof api.entropyNormalize<FloatArray>>;
-  topKFilter: Overloads<typeof api.topKFilter<Float32Array>, typeof api.topKFilter<Float64Array>, typeof api.topKFilter<FloatArray>>;
-  nucleusFilter: Overloads<typeof api.nucleusFilter<Float32Array>, typeof api.nucleusFilter<Float64Array>, typeof api.nucleusFilter<FloatArray>>;
-  decodeTransform: Overloads<typeof api.decodeTransform<Float32Array>, typeof api.decodeTransform<Float64Array>, typeof api.decodeTransform<FloatArray>>;
+/** Every API method, returning a Promise (f32 in → f32 out, f64 in → f64 out, as in the sync API), resident arrays accepted. */
+export type PoolApi = { [K in Exclude<keyof Api, keyof FloatInstances>]: Promisified<AcceptResidents<Api[K]>> } & {
+  [K in keyof FloatInstances]: Promisified<AcceptResidents<FloatInstances[K][0]>> &
+    Promisified<AcceptResidents<FloatInstances[K][1]>> &
+    Promisified<AcceptResidents<FloatInstances[K][2]>>;
 };
-
-/** Every API method, returning a Promise (f32 in → f32 out, f64 in → f64 out, as in the sync API). */
-export type PoolApi = { [K in Exclude<keyof Api, FloatGeneric>]: Promisified<Api[K]> } & PerFloatType;
 
 export type Pool = PoolApi & {
   /** Which wasm build the workers run, and whether memory is shared. */
@@ -69,6 +48,20 @@ export type Pool = PoolApi & {
   readonly size: number;
   /** Stop every worker; pending calls (running or queued) and later calls reject with `WorkerCrashedError`. */
   terminate(): void;
+  /**
+   * Allocate a resident array in the pool's shared memory: `length` elements of `type`, kept until
+   * `release()`. Pass it to any method of this pool, as an input or as `opts.out`: split calls (matmul,
+   * entropyNormalize, attention) compute on it in place with no copy; a call run whole by one worker
+   * reads it without a copy on the caller's thread and copies its result into a resident `opts.out`
+   * (docs/memory.md). Releasing it while a call that received it is pending defers the free until that
+   * call settles. Its contents are unspecified until written.
+   *
+   * @param type - `Float32Array`, `Float64Array`, `Int32Array` or `Uint8Array`.
+   * @param length - number of elements (a non-negative safe integer).
+   * @throws RangeError when the pool has no shared memory (`sharedMemory: false`, or a page that is not
+   *   cross-origin isolated), for a bad `length`, or when the 4 GiB wasm address space is full; TypeError for another `type`.
+   */
+  alloc<T extends ResidentElements>(type: ResidentType<T>, length: number): ResidentArray<T>;
 };
 
 /**
@@ -391,6 +384,8 @@ class StagedArgs {
   /** Buffers to transfer with the call. */
   readonly transfers: ArrayBuffer[] = [];
   private blocks: number[] = [];
+  /** Resident arrays passed as they are, held until `release`. */
+  private residents: Array<() => void> = [];
   private readonly host?: WasmInstance;
 
   constructor(private readonly pool: WorkerPool) {
@@ -398,7 +393,12 @@ class StagedArgs {
   }
 
   stage(v: TypedArray): TypedArray {
-    if (isShared(v.buffer)) return v;
+    if (isShared(v.buffer)) {
+      // A resident array's block stays allocated until the worker has replied, even if released meanwhile.
+      const letGo = holdResidentView(v as ResidentElements);
+      if (letGo) this.residents.push(letGo);
+      return v;
+    }
     const Ctor = v.constructor as TypedArrayCtor;
     if (this.host && v.byteLength > 0) {
       const ptr = this.tryAlloc(v.byteLength);
@@ -435,6 +435,7 @@ class StagedArgs {
 
   /** Free the shared blocks: only once the worker can no longer read them (its reply came, or it died). */
   release(): void {
+    for (const letGo of this.residents.splice(0)) letGo();
     if (this.blocks.length === 0) return;
     for (const ptr of this.blocks) this.host!.mem.free(ptr);
     this.blocks = [];
@@ -508,12 +509,23 @@ export async function createPool(opts?: PoolOptions): Promise<Pool> {
   const api: Record<string, unknown> = {};
   for (const name of methods) {
     const parallel = PARALLEL[name];
-    api[name] = parallel ? (...args: unknown[]) => parallel(pool, ...args) : (...args: unknown[]) => pool.call(name, args);
+    const run = parallel ? (args: unknown[]) => parallel(pool, ...args) : (args: unknown[]) => pool.call(name, args);
+    // Resident arrays are resolved here, not in `call`: split methods never reach it.
+    api[name] = async (...args: unknown[]) => callWithResidents(name, pool.host, args, run);
   }
   Object.defineProperties(api, {
     features: { value: features, enumerable: true },
     size: { get: () => pool.size, enumerable: true },
     terminate: { value: () => pool.terminate() },
+    alloc: {
+      value: <T extends ResidentElements>(type: ResidentType<T>, length: number) => {
+        if (!pool.host) {
+          const why = canShareMemory() ? 'it was created with sharedMemory: false' : 'this page is not cross-origin isolated (COOP/COEP)';
+          throw new RangeError(`pool.alloc: resident arrays live in the pool's shared memory, and this pool has none: ${why}`);
+        }
+        return allocResident(pool.host, 'pool.alloc', type, length);
+      },
+    },
     // Test hooks (not part of the public API).
     _pool: { value: pool },
   });
