@@ -5,7 +5,7 @@
  * Chromium instead, writing bench/results/browser-<name>.json.
  * GENCORE_BENCH_QUICK=1: small sizes and 1–2 rounds (a smoke run, not a measurement).
  */
-const BENCHES = ['gemm', 'beam', 'repetition', 'entropy', 'diffusion', 'attention', 'nn', 'adapters'] as const;
+const BENCHES = ['gemm', 'beam', 'repetition', 'entropy', 'diffusion', 'attention', 'nn', 'adapters', 'pipeline'] as const;
 
 const args = process.argv.slice(2);
 const browser = args.includes('--browser');
