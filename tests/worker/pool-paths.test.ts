@@ -48,9 +48,10 @@ function matmulCase(ctor: Float32ArrayConstructor | Float64ArrayConstructor, m: 
     method: 'matmul',
     args: (out) => {
       const r = rnd(m * 31 + k * 7 + n);
-      const a = randomArray(ctor, m * k, r);
-      const b = randomArray(ctor, k * n, r);
-      const c = randomArray(ctor, m * n, r);
+      const typed = ctor as { new (length: number): Float32Array | Float64Array };
+      const a = randomArray(typed, m * k, r);
+      const b = randomArray(typed, k * n, r);
+      const c = randomArray(typed, m * n, r);
       return out ? [a, b, m, k, n, { alpha: 0.75, beta, out: c, transB: false }] : [a, b, m, k, n, { transA: false }];
     },
     inputs: (args) => args.slice(0, 2) as ArrayBufferView[],
