@@ -151,8 +151,9 @@ export async function gemmSuite(env: BenchEnv): Promise<SuiteResult> {
  * Where a pool-of-1 GEMM call's time goes, from the outside: the sync call with `opts.out` on this thread is
  * staging + kernel + copy-out; the staging copies are timed alone (a and b into a shared wasm memory, as the
  * pool stages them; the result into `out`, and into a new array the way a fresh result is made); a 1×1×1
- * call through the pool less the same call sync is the message round trip. What is left of the pool call
- * is the pool's own extra work (second copies, transfers, scheduling).
+ * call through the pool (the same path by pointer: one task on the worker) less the same call sync is the
+ * message round trip. What is left of the pool call is the pool's own extra work (scheduling, the task's
+ * allocations and finiteness scans on the pool's thread).
  */
 async function poolBreakdown(env: BenchEnv, gc: Gencore, pool1: Pool, sizes: number[]) {
   const rows: Row[] = [];

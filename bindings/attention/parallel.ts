@@ -2,11 +2,12 @@
  * Pool side of exact and Nyström attention: heads and query-row blocks are split across workers.
  *
  * With a shared memory the pool's thread stages q, k, v, the mask and every workspace once, and workers get
- * pointers. Exact attention is one round (rows of all heads, flattened, in contiguous ranges). Nyström runs
+ * pointers, whatever the worker count (a call too small to split is one group of rows, run by the least
+ * busy worker). Exact attention is one round (rows of all heads, flattened, in contiguous ranges). Nyström runs
  * four rounds: per head landmarks + A + pinv; rows of W = B·v; per head W' = Z·W; output rows F·W' (+ conv).
  * Rows are independent and keys go in a fixed order, so the result is bit-identical to the sync call of the
  * same build. Without a shared memory, heads (or, for one head of exact attention, query rows) are sent to
- * workers as sub-arrays.
+ * workers as sub-arrays, and an unsplit call is a generic call.
  */
 import {
   attentionScratchBytes,
@@ -74,12 +75,12 @@ function attentionDims(p: AttentionDims): AttentionDims {
 
 export async function parallelAttention(pool: WorkerPool, q: Float32Array, k: Float32Array, v: Float32Array, opts: AttentionOptions): Promise<Float32Array> {
   const p = planAttention(q, k, v, opts);
-  const macs = p.heads * p.n * p.nk * (p.d + p.dv);
-  if (pool.size < 2 || p.n === 0 || macs < SPLIT_MIN_MACS) return (await pool.call('attention', [q, k, v, opts])) as Float32Array;
+  if (p.n === 0) return p.out ?? new Float32Array(0);
+  const workers = p.heads * p.n * p.nk * (p.d + p.dv) < SPLIT_MIN_MACS ? 1 : pool.size;
   const len = p.heads * p.n * p.dv;
   if (pool.host) {
     return pool.runShared((host, scope) => {
-      const groups = rowItems(p.heads, p.n, pool.size, p.bq);
+      const groups = rowItems(p.heads, p.n, workers, p.bq);
       const scratchBytes = attentionScratchBytes(host, p);
       const ptrs = stageAttention(host, scope, p, 'attention', groups.length * scratchBytes);
       const dims = attentionDims(p);
@@ -90,6 +91,7 @@ export async function parallelAttention(pool: WorkerPool, q: Float32Array, k: Fl
       };
     });
   }
+  if (workers < 2) return (await pool.call('attention', [q, k, v, opts])) as Float32Array;
   // No shared memory: whole heads per worker, or query-row blocks of a single head. Inputs are checked
   // here so an error names the caller's index, not one in a worker's slice.
   checkAllFinite('attention', [['q', q], ['k', k], ['v', v]]);
@@ -124,13 +126,13 @@ export async function parallelAttention(pool: WorkerPool, q: Float32Array, k: Fl
 
 export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array, k: Float32Array, v: Float32Array, opts: NystromOptions): Promise<Float32Array> {
   const p = planNystrom(q, k, v, opts);
-  const macs = p.heads * p.n * (p.exact ? p.n : 2 * p.m) * (p.d + p.dv);
-  if (pool.size < 2 || p.n === 0 || macs < SPLIT_MIN_MACS) return (await pool.call('nystromAttention', [q, k, v, opts])) as Float32Array;
+  if (p.n === 0) return p.out ?? new Float32Array(0);
+  const workers = p.heads * p.n * (p.exact ? p.n : 2 * p.m) * (p.d + p.dv) < SPLIT_MIN_MACS ? 1 : pool.size;
   const { n, d, dv, heads } = p;
   const len = heads * n * dv;
   if (pool.host) {
     return pool.runShared((host, scope) => {
-      const outputGroups = rowItems(heads, n, pool.size, p.bq);
+      const outputGroups = rowItems(heads, n, workers, p.bq);
       const scratchBytes = attentionScratchBytes(host, p);
       const layout = p.exact ? undefined : nystromWorkspaceLayout(host, p);
       const extra = outputGroups.length * scratchBytes + heads * (layout?.bytes ?? 0) + (p.convKernel?.byteLength ?? 0);
@@ -155,8 +157,8 @@ export async function parallelNystromAttention(pool: WorkerPool, q: Float32Array
     });
   }
   // No shared memory: whole heads per worker (a single head runs in one worker).
+  if (workers < 2 || heads < 2) return (await pool.call('nystromAttention', [q, k, v, opts])) as Float32Array;
   checkAllFinite('nystromAttention', [['q', q], ['k', k], ['v', v]]);
-  if (heads < 2) return (await pool.call('nystromAttention', [q, k, v, opts])) as Float32Array;
   const out = p.out ?? new Float32Array(len);
   const slots = pool.pick(pool.size);
   const groups = splitRange(heads, pool.size);

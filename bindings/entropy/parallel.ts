@@ -1,8 +1,10 @@
 /**
  * Pool side of entropyNormalize / temperatureForEntropy: rows are split into contiguous blocks, one per
  * worker. With a shared memory the pool's thread stages the rows once and each worker solves its block by
- * pointer (with its own scratch row); without one, each worker gets its block of rows by message. Rows are
- * solved independently, so the result is bit-identical to a synchronous call on the same build.
+ * pointer (with its own scratch row), whatever the worker count (a call too small to split is one block,
+ * run by the least busy worker); without one, each worker gets its block of rows by message, and an
+ * unsplit call is a generic call. Rows are solved independently, so the result is bit-identical to a
+ * synchronous call on the same build.
  */
 import {
   collectEntropySolve,
@@ -40,10 +42,7 @@ async function parallelSolve<T extends FloatArray>(
   p: EntropySolvePlan<T>,
   args: unknown[],
 ): Promise<EntropyNormalizeResult<T> | TemperatureResult> {
-  const blocks = splitRange(p.rows, pool.size);
-  if (blocks.length < 2 || p.rows * p.cols < SPLIT_MIN_ELEMENTS) {
-    return (await pool.call(method, args)) as EntropyNormalizeResult<T> | TemperatureResult;
-  }
+  const blocks = splitRange(p.rows, p.rows * p.cols < SPLIT_MIN_ELEMENTS ? 1 : pool.size);
   if (pool.host) {
     return pool.runShared((host, scope) => {
       const scratchBytes = entropyScratchBytes(p);
@@ -63,6 +62,7 @@ async function parallelSolve<T extends FloatArray>(
       };
     });
   }
+  if (blocks.length < 2) return (await pool.call(method, args)) as EntropyNormalizeResult<T> | TemperatureResult;
   // No shared memory: each worker solves its block of rows, sent by message.
   const slots = pool.pick(blocks.length);
   const parts = await Promise.all(

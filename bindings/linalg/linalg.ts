@@ -76,6 +76,16 @@ export function planMatmul<T extends FloatArray>(a: T, b: T, m: number, k: numbe
 }
 
 /**
+ * The result of a planned m = 0 or n = 0 product. Nothing is staged for it, so the inputs are checked here
+ * (docs/linalg.md: non-finite → RangeError).
+ */
+export function emptyMatmul<T extends FloatArray>(p: MatmulPlan<T>): T {
+  checkFinite('matmul', 'a', p.a);
+  checkFinite('matmul', 'b', p.b);
+  return p.out ?? ((p.f64 ? new Float64Array(0) : new Float32Array(0)) as T);
+}
+
+/**
  * RangeError naming the parameter and index when the staged copy at `ptr` of `arr` (pinned in `scope`)
  * holds ±∞ or NaN. The scan runs in wasm (a read-only SIMD pass, ~20× faster than a JS loop on large
  * inputs) before any kernel computes on the copy; only a failure walks the elements in JS, for the message.
@@ -541,12 +551,7 @@ export function linalgApi(inst: WasmInstance) {
     matmul<T extends FloatArray>(a: T, b: T, m: number, k: number, n: number, opts?: MatmulOptions<T>): T {
       const p = planMatmul(a, b, m, k, n, opts);
       const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as { new (buf: ArrayBufferLike, off: number, len: number): T; BYTES_PER_ELEMENT: number };
-      if (m === 0 || n === 0) {
-        // Nothing is staged for an empty result, so the inputs are checked here (docs/linalg.md: non-finite → RangeError).
-        checkFinite('matmul', 'a', a);
-        checkFinite('matmul', 'b', b);
-        return p.out ?? new (ctor as unknown as { new (n: number): T })(0);
-      }
+      if (m === 0 || n === 0) return emptyMatmul(p);
       const mem = inst.mem;
       return mem.scoped((scope) => {
         const scratchBytes = gemmScratchBytes(inst, p.f64, m, k, n);

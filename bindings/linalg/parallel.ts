@@ -1,9 +1,10 @@
 /**
- * Pool side of a parallel matmul: C is split into row blocks, one per worker. With a shared memory the
- * operands are staged once by the pool's thread and workers get pointers; without one, each worker
- * gets its rows of op(A) (and of C when beta ≠ 0) and all of op(B) by message.
+ * Pool side of matmul: C is split into row blocks, one per worker. With a shared memory the operands are
+ * staged once by the pool's thread and workers get pointers, whatever the worker count (a product too
+ * small to split is one block, run by the least busy worker); without one, each worker gets its rows of
+ * op(A) (and of C when beta ≠ 0) and all of op(B) by message, and an unsplit product is a generic call.
  */
-import { gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions, type MatmulPlan } from './linalg.js';
+import { emptyMatmul, gemmScratchBytes, planMatmul, stageMatmul, type MatmulOptions, type MatmulPlan } from './linalg.js';
 import type { FloatArray } from '../wasm/memory.js';
 import { checkFinite } from '../shared/validate.js';
 import type { WorkerPool } from '../worker/pool.js';
@@ -33,8 +34,8 @@ export async function parallelMatmul<T extends FloatArray>(
   opts?: MatmulOptions<T>,
 ): Promise<T> {
   const p = planMatmul(a, b, m, k, n, opts);
-  const blocks = splitRange(m, pool.size, ROW_GRANULE);
-  if (blocks.length < 2 || m * k * n < SPLIT_MIN_MACS) return (await pool.call('matmul', [a, b, m, k, n, opts])) as T;
+  if (m === 0 || n === 0) return emptyMatmul(p);
+  const blocks = splitRange(m, m * k * n < SPLIT_MIN_MACS ? 1 : pool.size, ROW_GRANULE);
   const ctor = (p.f64 ? Float64Array : Float32Array) as unknown as new (buf: ArrayBufferLike, off: number, len: number) => T;
   if (pool.host) {
     return pool.runShared((host, scope) => {
@@ -53,6 +54,7 @@ export async function parallelMatmul<T extends FloatArray>(
       };
     });
   }
+  if (blocks.length < 2) return (await pool.call('matmul', [a, b, m, k, n, opts])) as T;
   // No shared memory: each worker gets its rows of op(A) (and of C when beta ≠ 0) by transfer. Check the
   // whole arrays here, so an error names the caller's index, not one inside a worker's block.
   checkFinite('matmul', 'a', a);

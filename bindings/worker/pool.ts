@@ -1,9 +1,13 @@
 /**
  * `createPool()`: the synchronous API's methods, each returning a Promise, run in Web Workers /
- * worker_threads through Comlink. Large GEMMs are split by row blocks across workers; with a shared
- * memory (Node always; browsers when cross-origin isolated) only pointers travel, else the blocks'
- * operands are transferred. A worker that dies mid-call rejects that call with `WorkerCrashedError`
- * and is replaced; `terminate()` rejects every pending call the same way.
+ * worker_threads through Comlink. Two data paths:
+ * - the heavy methods (matmul, entropyNormalize, temperatureForEntropy, attention, nystromAttention; each
+ *   capability's `parallel` table): with a shared memory (Node always; browsers when cross-origin
+ *   isolated) the operands are staged once into it (`runShared`) and workers run tasks by pointer, split
+ *   or as one task whatever the worker count; without one, operands are transferred;
+ * - every other method: the generic `call`, the sync method whole in one worker's private instance.
+ * A worker that dies mid-call rejects that call with `WorkerCrashedError` and is replaced; `terminate()`
+ * rejects every pending call the same way.
  */
 import * as Comlink from 'comlink';
 import { canShareMemory, defaultWorkerCount, spawnWorker, type WorkerHandle } from '../wasm/platform.js';
@@ -105,9 +109,9 @@ export class WorkerPool {
   private slots: Slot[] = [];
   private nextCallId = 1;
   private terminated = false;
-  /** Split calls waiting for room in the shared memory, oldest first: each retries its staging. */
+  /** Calls by pointer waiting for room in the shared memory, oldest first: each retries its staging. */
   private memoryQueue: Array<() => boolean> = [];
-  /** Split calls holding blocks in the shared memory (each frees them when its tasks have settled). */
+  /** Calls holding blocks in the shared memory (each frees them when its tasks have settled). */
   private sharedHolders = 0;
   /** The pool thread's instance on the shared memory: the one allocator of that memory. */
   readonly host?: WasmInstance;
@@ -274,10 +278,11 @@ export class WorkerPool {
   }
 
   /**
-   * A split call on the shared memory. `stage` allocates the call's blocks in `scope` (synchronously,
-   * when the call is made) and returns its work; the blocks are freed once that work, and every task it
-   * started, has settled. A call whose blocks do not fit next to other split calls' waits until they
-   * free theirs (first come, first served); one that cannot fit otherwise fails with its RangeError.
+   * A call by pointer on the shared memory (split, or one task). `stage` allocates the call's blocks in
+   * `scope` (synchronously, when the call is made) and returns its work; the blocks are freed once that
+   * work, and every task it started, has settled. A call whose blocks do not fit next to other calls'
+   * waits until they free theirs (first come, first served); one that cannot fit otherwise fails with its
+   * RangeError.
    */
   async runShared<R>(stage: (host: WasmInstance, scope: Scope) => () => Promise<R>): Promise<R> {
     const { scope, work } = await this.admit(stage);
@@ -294,7 +299,7 @@ export class WorkerPool {
     this.sharedHolders++;
   }
 
-  /** @internal A call freed its blocks of the shared memory: let waiting split calls in, in order, while they fit. */
+  /** @internal A call freed its blocks of the shared memory: let waiting calls in, in order, while they fit. */
   releaseShared(): void {
     this.sharedHolders--;
     while (this.memoryQueue.length > 0 && this.memoryQueue[0]()) this.memoryQueue.shift();
@@ -361,6 +366,11 @@ export class WorkerPool {
   /** Test hook: bytes in use in each worker's private wasm heap. */
   workerHeapsForTest(): Promise<number[]> {
     return Promise.all(this.slots.map((slot) => this.onWorker(slot, (r) => r.heapForTest())));
+  }
+
+  /** Test hook: byte length of each worker's private wasm memory. */
+  workerPrivateMemoryForTest(): Promise<number[]> {
+    return Promise.all(this.slots.map((slot) => this.onWorker(slot, (r) => r.privateMemoryForTest())));
   }
 
   /** Test hook: the pool thread's shared-memory owner, if any. */
@@ -479,10 +489,12 @@ const mapValues = (record: Record<string, unknown>, fn: (v: unknown) => unknown)
  * Start a pool of gencore workers with the same methods as `init()`'s result, each returning a Promise.
  *
  * A call reads its arguments when it is made (changing an input array afterwards does not affect it). With a
- * shared memory, a split call whose operands do not fit in the 4 GiB wasm address space next to those of
- * other split calls is queued until they finish (first come, first served); a call that cannot fit even
- * alone rejects at once with a `RangeError`. `terminate()` rejects every pending and later call with
- * `WorkerCrashedError`.
+ * shared memory, matmul, entropyNormalize, temperatureForEntropy, attention and nystromAttention stage
+ * their operands once into it and workers run them by pointer (split, or one task in the least busy
+ * worker); other methods run whole in one worker's private memory (docs/README.md). A call whose operands
+ * do not fit in the 4 GiB wasm address space next to those of other calls is queued until they finish
+ * (first come, first served); a call that cannot fit even alone rejects at once with a `RangeError`.
+ * `terminate()` rejects every pending and later call with `WorkerCrashedError`.
  *
  * @param opts.workers - number of workers (integer ≥ 1); default min(4, cores).
  * @param opts.simd - wasm build choice, as in `init()`.

@@ -130,6 +130,11 @@ const workerApi = {
     await Promise.allSettled(running);
     return privateInstance ? privateInstance.mem.bytesInUse : -1;
   },
+
+  /** Test hook: byte length of this worker's private wasm memory (it grows when a call stages operands there). */
+  privateMemoryForTest(): number {
+    return privateInstance ? privateInstance.mem.byteLength : -1;
+  },
 };
 
 export type WorkerApi = typeof workerApi;

@@ -608,6 +608,30 @@ describe('gc.sample: determinism, callbacks, errors, abort, memory', () => {
     expect(() => samplerPlan({ schedule: linear, steps: Int32Array.from([5, 7]), sampler: 'ddim' })).toThrow(/strictly decreasing/);
   });
 
+  it('ddpmStep / ddimStep name a non-finite x, modelOutput or noise and its index; the heap and the out are untouched', () => {
+    for (const [[, gcOf], Typed] of builds.flatMap((b) => [[b, Float32Array], [b, Float64Array]] as const)) {
+      const gc = gcOf();
+      const n = 1000;
+      const make = () => {
+        const v = new Typed(n);
+        for (let i = 0; i < n; i++) v[i] = Math.sin(i);
+        return v;
+      };
+      const out = new Typed(n).fill(7);
+      const before = gc.memory.bytesInUse;
+      for (const [name, at, value] of [['x', 999, NaN], ['modelOutput', 3, Infinity], ['opts.noise', 517, -Infinity]] as const) {
+        const [x, m, noise] = [make(), make(), make()];
+        ({ x, modelOutput: m, 'opts.noise': noise })[name][at] = value;
+        const message = new RegExp(`^ddpmStep: ${name}\\[${at}\\] is ${value}; values must be finite$`);
+        // prev = −1 adds no noise (C = 0): the noise given is checked all the same.
+        for (const prev of [400, -1]) expect(() => gc.ddpmStep(x, m, { schedule: linear, t: 500, prev, noise, out })).toThrow(message);
+        expect(() => gc.ddimStep(x, m, { schedule: linear, t: 500, prev: 400, eta: 1, noise, out })).toThrow(RangeError);
+      }
+      expect(gc.memory.bytesInUse).toBe(before);
+      expect(out.every((v) => v === 7)).toBe(true);
+    }
+  });
+
   it('abort mid-loop stops within one step and frees memory; a throwing denoiser rejects and frees', async () => {
     for (const [, gcOf] of builds) {
       const gc = gcOf();

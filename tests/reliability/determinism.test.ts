@@ -6,18 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, gaussianMixture, init, type Gencore, type Pool } from '../../bindings/index.js';
 import { hashLogits, linearDenoiser, schedule } from './cases.js';
 import { Rng, floats, tokenSeqs } from './gen.js';
-
-/** Canonical bytes of a result: typed arrays as hex, numbers as their float64 bits, recursively. */
-function canonical(v: unknown): string {
-  if (ArrayBuffer.isView(v)) {
-    const u8 = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    return `${v.constructor.name}:${Buffer.from(u8).toString('hex')}`;
-  }
-  if (typeof v === 'number') return `n:${Buffer.from(new Float64Array([v]).buffer).toString('hex')}`;
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${k}=${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return String(v);
-}
+import { canonical } from '../helpers/canonical.js';
 
 type Batch = { rows: number; step: number; prefixes: Int32Array };
 

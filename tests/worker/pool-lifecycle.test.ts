@@ -42,9 +42,9 @@ function refEntropy(x: ArrayLike<number>, rows: number, cols: number): number[] 
 }
 
 describe('terminate()', () => {
-  for (const sharedMemory of [true, false]) {
-    it(`rejects in-flight split matmul, split entropyNormalize and a sample awaiting its denoiser (sharedMemory: ${sharedMemory})`, async () => {
-      const pool = await createPool({ workers: 2, sharedMemory });
+  for (const [workers, sharedMemory] of [[2, true], [2, false], [1, true], [1, false]] as const) {
+    it(`rejects in-flight matmul, entropyNormalize and a sample awaiting its denoiser (pool of ${workers}, sharedMemory: ${sharedMemory})`, async () => {
+      const pool = await createPool({ workers, sharedMemory });
       await pool.matmul(new Float32Array(1), new Float32Array(1), 1, 1, 1); // workers are up
       const mem = internals(pool).sharedMemoryForTest;
       const baseline = mem?.bytesInUse;

@@ -78,7 +78,7 @@ for (const sharedMemory of [true, false]) {
     it('bad input rejects with the same error classes as the sync API', async () => {
       await expect(pool.matmul(new Float32Array(3), new Float32Array(4), 2, 2, 2)).rejects.toThrow(RangeError);
       await expect(pool.matmul([1] as unknown as Float32Array, new Float32Array(1), 1, 1, 1)).rejects.toThrow(TypeError);
-      // Small calls take the generic path through one worker: its errors come back as real classes too.
+      // Small calls run whole in one worker (by pointer, or a generic call without a shared memory): same classes.
       const err = await pool.matmul(new Float32Array(4), new Float32Array(4), 2, 2, 2, { alpha: NaN }).catch((e) => e);
       expect(err).toBeInstanceOf(RangeError);
       expect(err.message).toMatch(/opts.alpha must be finite, got NaN/);
