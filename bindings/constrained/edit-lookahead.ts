@@ -51,6 +51,12 @@ export interface EditLookaheadOptions {
   similar?: Iterable<readonly [number | string | ArrayLike<number>, number | string | ArrayLike<number>]>;
   /** As-you-type: the query may stop anywhere in the name, the rest of the name is free (default false). */
   prefix?: boolean;
+  /**
+   * The query may leave out the end of a name from a separator unit on — its trailing words, "new york"
+   * for "new york city" — as one edit of `cost` nats (finite, ≥ 0). `at`: the separator, a one-code-point
+   * string or a unit. Default: not allowed.
+   */
+  truncate?: { at: number | string; cost: number };
   /** Tokens whose best reachable cost exceeds this get −∞ (≥ 0; default ∞: no pruning). */
   budget?: number;
   /** Weight λ of the model's log-probability against the channel cost (finite, ≥ 0; default 1). */
@@ -216,6 +222,16 @@ function similarPairs(fn: string, similar: unknown): Array<[Int32Array, Int32Arr
   return [...out.values()];
 }
 
+/** `opts.truncate` as a unit and a cost (cost ∞: no truncation). */
+function truncation(fn: string, truncate: unknown): { unit: number; cost: number } {
+  if (truncate === undefined) return { unit: 0, cost: Infinity };
+  const t = checkOptions(fn, truncate as { at?: unknown; cost?: unknown }, 'opts.truncate');
+  const at = typeof t.at === 'number' ? [t.at] : t.at;
+  const unit = toUnits(fn, 'opts.truncate.at', at);
+  if (unit.length !== 1) throw new RangeError(`${fn}: opts.truncate.at must be one unit, got ${show(t.at)}`);
+  return { unit: unit[0], cost: checkNumber(fn, 'opts.truncate.cost', t.cost, 0, Number.MAX_VALUE) };
+}
+
 /** Bytes per f64. */
 const F64 = 8;
 
@@ -234,6 +250,7 @@ export function editLookahead(
   const costsIn = checkOptions(fn, o.costs, 'opts.costs');
   const costs = new Float64Array(COST_NAMES.map((k) => (costsIn[k] === undefined ? DEFAULT_COSTS[k] : checkNumber(fn, `opts.costs.${k}`, costsIn[k], 0, Number.MAX_VALUE))));
   const prefixMode = o.prefix === undefined ? false : checkBool(fn, 'opts.prefix', o.prefix);
+  const truncate = truncation(fn, o.truncate);
   // ∞ (no pruning) is a valid budget, and a valid window.
   const budget = o.budget === undefined || o.budget === Infinity ? Infinity : checkNumber(fn, 'opts.budget', o.budget, 0);
   const priorWeight = o.priorWeight === undefined ? 1 : checkNumber(fn, 'opts.priorWeight', o.priorWeight, 0, Number.MAX_VALUE);
@@ -273,7 +290,8 @@ export function editLookahead(
     for (let i = 1; i <= q.length; i++) s[i] = s[i - 1] + (i >= 2 && q[i - 1] === q[i - 2] ? Math.min(costs[0], costs[5]) : costs[0]);
     s.fill(Infinity, longest + 1, 2 * (longest + 1));
     s[stride - 2] = -1;
-    s[stride - 1] = s[q.length];
+    // The cheapest early stop so far: in prefix mode, before the name's first unit.
+    s[stride - 1] = prefixMode ? s[q.length] : Infinity;
     return s;
   });
 
@@ -319,7 +337,7 @@ export function editLookahead(
       // Typed as the kernel's parameter list, so tsc checks the count and order against the export.
       const args: Parameters<Kernels['edit_lookahead_step']> = [
         scope.copyIn(queryAll, 'query'), scope.copyIn(queryStart, 'query starts'), scope.copyIn(simOffsets, 'similar offsets'),
-        scope.copyIn(sim.length ? sim : new Int32Array(1), 'similar'), scope.copyIn(costs, 'costs'), prefixMode ? 1 : 0,
+        scope.copyIn(sim.length ? sim : new Int32Array(1), 'similar'), scope.copyIn(costs, 'costs'), prefixMode ? 1 : 0, truncate.unit, truncate.cost,
         scope.copyIn(table.offsets, 'token unit offsets'), scope.copyIn(table.units, 'token units'), endToken, ptrs.childStart, ptrs.label, depth,
         rows, scope.copyIn(ctx.nodes, 'nodes'), scope.copyIn(rowQuery, 'row queries'), stride, scope.copyIn(rowStart, 'row states'),
         scope.copyIn(rowTokenOffsets, 'row token offsets'), scope.copyIn(rowTokens.length ? rowTokens : new Int32Array(1), 'row tokens'),

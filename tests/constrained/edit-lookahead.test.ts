@@ -15,9 +15,11 @@ const UNIT: Costs = { insert: 1, delete: 1, substitute: 1, similar: 1, transpose
  * the last edit (no DP table). Edits: match, substitute, type one spelling of a similar pair for the other
  * (`similar`: unordered pairs of one- or two-letter strings, at costs.similar), insert a query letter
  * (cheaper next to the same letter), delete a name letter (cheaper next to the same letter), swap two
- * adjacent letters. Prefix mode: the cheapest over all prefixes of `x`.
+ * adjacent letters. Prefix mode: the cheapest over all prefixes of `x`. `truncate`: also the prefixes of
+ * `x` that stop just before a letter `truncate.at`, plus `truncate.cost`.
  */
-function bruteCost(q: string, x: string, c: Costs, similar: Array<[string, string]>, prefix = false): number {
+type Truncate = { at: string; cost: number };
+function bruteCost(q: string, x: string, c: Costs, similar: Array<[string, string]>, prefix = false, truncate?: Truncate): number {
   const spellings = similar.flatMap(([a, b]) => [[a, b], [b, a]]);
   const go = (i: number, j: number): number => {
     if (i === 0 && j === 0) return 0;
@@ -31,9 +33,11 @@ function bruteCost(q: string, x: string, c: Costs, similar: Array<[string, strin
     if (i > 1 && j > 1 && q[i - 1] === x[j - 2] && q[i - 2] === x[j - 1]) best = Math.min(best, go(i - 2, j - 2) + c.transpose);
     return best;
   };
-  if (!prefix) return go(q.length, x.length);
-  let best = Infinity;
-  for (let j = 0; j <= x.length; j++) best = Math.min(best, go(q.length, j));
+  let best = go(q.length, x.length);
+  for (let j = 0; j < x.length; j++) {
+    if (prefix) best = Math.min(best, go(q.length, j));
+    if (truncate && x[j] === truncate.at) best = Math.min(best, go(q.length, j) + truncate.cost);
+  }
   return best;
 }
 
@@ -85,12 +89,14 @@ describe('editLookahead: the OSA DP against brute force', () => {
       const similar: Array<[string, string]> = [['a', 'b'], ['ab', 'c'], ['d', 'cc'], ['ba', 'dd']];
       const prefix = trial % 3 === 2;
       const depth = trial % 4;
+      // Truncation before a 'd', also inside the token "dab".
+      const truncate = trial % 5 < 2 ? { at: 'd', cost: 3 * rand() } : undefined;
       const query = randomWord(rand, alphabet, 1, 5);
-      const hyps = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, depth, priorWeight: 0 }));
+      const hyps = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, truncate, depth, priorWeight: 0 }));
       expect(hyps.length).toBe(names.length);
       for (const h of hyps) {
         const name = Array.from(h.tokens.subarray(0, -1), (t) => pieces[t]).join('');
-        expect(h.logProb, `${query} → ${name} (trial ${trial})`).toBeCloseTo(-bruteCost(query, name, costs, similar, prefix), 9);
+        expect(h.logProb, `${query} → ${name} (trial ${trial})`).toBeCloseTo(-bruteCost(query, name, costs, similar, prefix, truncate), 9);
       }
       trie.dispose();
     }
@@ -152,11 +158,12 @@ describe('editLookahead: the pruning bound', () => {
       const similar: Array<[string, string]> = trial % 3 === 0 ? [] : [['a', 'bc'], ['ab', 'c'], ['cc', 'ba']];
       const prefix = trial % 2 === 1;
       const depth = trial % 4;
-      const full = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, depth, priorWeight: 0 }));
+      const truncate = trial % 5 < 2 ? { at: 'c', cost: 2 * rand() } : undefined;
+      const full = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, truncate, depth, priorWeight: 0 }));
       // Budgets between and exactly at the costs that occur.
       const levels = [...new Set(full.map((h) => -h.logProb))].sort((a, b) => a - b);
       for (const budget of [0, levels[0], levels[Math.floor(levels.length / 2)], levels[levels.length - 1] - 1e-9]) {
-        const pruned = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, depth, budget, priorWeight: 0 }));
+        const pruned = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, truncate, depth, budget, priorWeight: 0 }));
         const want = full.filter((h) => -h.logProb <= budget);
         expect(pruned.map((h) => [h.entry, h.logProb]), `trial ${trial} depth ${depth} budget ${budget}`).toEqual(want.map((h) => [h.entry, h.logProb]));
       }
@@ -204,6 +211,12 @@ describe('editLookahead: bad input', () => {
     expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [null] as never })).toThrow(/editLookahead: opts.similar\[0\] must be a pair/);
     expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: 5 as never })).toThrow(/editLookahead: opts.similar must be an iterable of pairs/);
     expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [['a', {}]] as never })).toThrow(/editLookahead: opts.similar\[0\]\[1\] must be a string or an array/);
+    // Truncation: one separator unit, a finite cost ≥ 0.
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { at: '  ', cost: 1 } })).toThrow(/editLookahead: opts.truncate.at must be one unit, got "  "/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { at: ' ', cost: -1 } })).toThrow(/editLookahead: opts.truncate.cost must be in \[0, /);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { at: ' ', cost: Infinity } })).toThrow(/editLookahead: opts.truncate.cost must be finite/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { cost: 1 } as never })).toThrow(/editLookahead: opts.truncate.at must be a string or an array/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: ' ' as never })).toThrow(/editLookahead: opts.truncate must be an object/);
     const bare = gc.buildTrie([[1, 2]]);
     expect(() => gc.editLookahead(bare, 'ab', { units: pieces })).toThrow(/editLookahead: the trie has no end token/);
     bare.dispose();

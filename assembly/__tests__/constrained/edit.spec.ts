@@ -1,6 +1,6 @@
 // Spec for kernels/edit.ts: one step of the edit lookahead at the root of a hand-built trie of the names
 // "f" and "ph", with the similar spelling "f" / "ph" (one edit, either way round), against costs worked
-// out by hand; and the budget turning a token beyond it into −∞.
+// out by hand; truncation before a unit; and the budget turning a token beyond it into −∞.
 import { edit_lookahead_step } from '../../kernels/constrained/edit';
 
 const arena = memory.data(1 << 14, 16);
@@ -46,7 +46,7 @@ function getf(p: usize, i: i32): f64 {
  * Score the root's two tokens ('f' → name "f", 'p' → name "ph") for `query` (one or two units), with the
  * similar entries `sim` per query position (offsets `simOffsets`); values land in OUTVAL, scores in SCORES.
  */
-function step(query: i32[], simOffsets: i32[], sim: i32[], budget: f64): void {
+function step(query: i32[], simOffsets: i32[], sim: i32[], budget: f64, truncateCost: f64 = Infinity): void {
   const m = query.length;
   puti(QUERY, query);
   puti(QSTART, [0, m]);
@@ -61,11 +61,12 @@ function step(query: i32[], simOffsets: i32[], sim: i32[], budget: f64): void {
   puti(LABEL, [-1, 1, 2, 0, 3, 0]);
   puti(NODES, [0]);
   puti(ROWQ, [0]);
-  // Initial state, stride 2·(m + 1) + 2: the query typed into nothing, no column before, no last unit.
+  // Initial state, stride 2·(m + 1) + 2: the query typed into nothing, no column before, no last unit,
+  // no early stop yet.
   const stride = 2 * (m + 1) + 2;
   for (let i = 0; i <= m; i++) putf(ROWSTART + (<usize>i << 3), [<f64>i * COST]);
   for (let i = 0; i <= m; i++) putf(ROWSTART + (<usize>(m + 1 + i) << 3), [Infinity]);
-  putf(ROWSTART + (<usize>(2 * m + 2) << 3), [-1, <f64>m * COST]);
+  putf(ROWSTART + (<usize>(2 * m + 2) << 3), [-1, Infinity]);
   puti(RTOFF, [0, 0]);
   puti(RTOK, [0]);
   putf(ROWVAL, [0]);
@@ -73,7 +74,7 @@ function step(query: i32[], simOffsets: i32[], sim: i32[], budget: f64): void {
   puti(TOK, [1, 2]);
   putf(SCORES, [0, 0]);
   edit_lookahead_step(
-    QUERY, QSTART, SIMOFF, SIM, COSTS, 0, UOFF, UNITS, 0, CHILD, LABEL, 3,
+    QUERY, QSTART, SIMOFF, SIM, COSTS, 0, H, truncateCost, UOFF, UNITS, 0, CHILD, LABEL, 3,
     1, NODES, ROWQ, stride, ROWSTART, RTOFF, RTOK, ROWVAL, Infinity, OFF, TOK, 0, budget, SCORES,
     OUTSTATE, OUTVAL, SCRATCH,
   );
@@ -99,6 +100,14 @@ describe('edit lookahead kernel', () => {
     step([P, H], [0, 0, 0], [], Infinity);
     expect(getf(OUTVAL, 0)).toBe(2 * COST);
     expect(getf(OUTVAL, 1)).toBe(0);
+  });
+
+  it('the query may stop before an "h" at the truncation cost: "p" for "ph" costs 0.5, not a deletion', () => {
+    step([P], [0, 0], [], Infinity, 0.5);
+    expect(getf(OUTVAL, 0)).toBe(COST);
+    expect(getf(OUTVAL, 1)).toBe(0.5);
+    step([P], [0, 0], [], Infinity);
+    expect(getf(OUTVAL, 1)).toBe(COST);
   });
 
   it('a token whose best name costs more than the budget scores −∞', () => {

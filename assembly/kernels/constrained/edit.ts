@@ -8,7 +8,9 @@
 //
 // DP orientation: a beam's state after a decoded prefix x (column c = |x|) holds, for i = 0…m,
 //   cur[i]  = cost of aligning query[0…i) with x,     prev[i] = the same for x without its last unit,
-// plus the last unit of x (−1 if none) and, in prefix mode, best = min over columns so far of D[m].
+// plus the last unit of x (−1 if none) and best, the least cost of a name that ends where the query may
+// stop early: in prefix mode min over columns so far of D[m]; with a truncation unit, min over the
+// columns just before that unit of D[m] + truncation cost (the query leaves the rest out); else ∞.
 // State layout, `stride` f64 per row: cur[0…M] | prev[0…M] | last | best, M = the longest query.
 //
 // Costs (f64, all ≥ 0), read from `costs`: 0 insert (a query unit the name lacks), 1 delete (a name unit
@@ -35,6 +37,8 @@ let gSim: usize = 0;
 let gJump: f64 = 0; // the cheapest edit that skips a name column: transpose, or a similar pair of two name units
 let gCosts: usize = 0;
 let gPrefix: bool = false;
+let gTruncUnit: i32 = 0; // the query may stop before this name unit, at gTruncCost (∞: never)
+let gTruncCost: f64 = Infinity;
 let gUnitOffsets: usize = 0; // units of token t: gUnits[gUnitOffsets[t] … gUnitOffsets[t+1])
 let gUnits: usize = 0;
 let gEnd: i32 = 0;
@@ -91,13 +95,13 @@ function colMin(p: usize): f64 {
  * Lower bound on the final cost of every completion of a prefix with state (cur, prev, last, best): an
  * alignment path of the whole query crosses column c in some cell (≥ min cur) or jumps over it from
  * column c−1 with a transposition or a similar pair of two name units (≥ min prev + gJump); costs are
- * ≥ 0, so no later step lowers it. In prefix mode the final cost is min(best, a later D[m]), bounded by
- * min(best, that bound).
+ * ≥ 0, so no later step lowers it. The final cost is min(best, a later D[m] or D[m] + truncation cost),
+ * bounded by min(best, that bound).
  */
 function bound(cur: usize, prev: usize, last: i32, best: f64): f64 {
   let b = colMin(cur);
   if (last >= 0) b = min(b, colMin(prev) + gJump);
-  return gPrefix ? min(b, best) : b;
+  return min(b, best);
 }
 
 // The state a token leads to (written by advanceToken): its columns, last unit and best D[m].
@@ -115,6 +119,8 @@ function advanceToken(cur: usize, prev: usize, last: i32, best: f64, t: i32, buf
   let p = prev;
   for (let k = ldi(gUnitOffsets, t), e = ldi(gUnitOffsets, t + 1); k < e; k++) {
     const u = ldi(gUnits, k);
+    // The query may stop here and leave out the rest of the name, from u on.
+    if (u == gTruncUnit) best = min(best, ldf(c, gM) + gTruncCost);
     // A column of `buf` that holds neither c nor p (of three, at most two are taken).
     let next = buf;
     if (next == c || next == p) next += gCellBytes;
@@ -123,7 +129,7 @@ function advanceToken(cur: usize, prev: usize, last: i32, best: f64, t: i32, buf
     p = c;
     c = next;
     last = u;
-    best = min(best, ldf(c, gM));
+    if (gPrefix) best = min(best, ldf(c, gM));
   }
   tCur = c;
   tPrev = p;
@@ -147,7 +153,7 @@ function nodeValue(node: i32, cur: usize, prev: usize, last: i32, best: f64, dep
   for (let c = ldi(gChildStart, node), e = ldi(gChildStart, node + 1); c < e; c++) {
     const t = ldi(gLabel, c);
     if (t == gEnd) {
-      value = min(value, gPrefix ? best : ldf(cur, gM));
+      value = min(value, min(ldf(cur, gM), best));
       continue;
     }
     advanceToken(cur, prev, last, best, t, buf);
@@ -171,11 +177,13 @@ function nodeValue(node: i32, cur: usize, prev: usize, last: i32, best: f64, dep
  *    state advanced through its units, exact up to min(budget, v_r + window). Then
  *      scores[j] = value > budget ? −∞ : priorWeight · scores[j] − (value − v_r);   outValue[j] = value.
  * Units of token t: units[unitOffsets[t] … unitOffsets[t+1]). `sim`/`simOffsets`: similar spellings
- * per global query position (entries of four i32, see the top of this file). prefixMode ≠ 0: the query may stop anywhere in the name (as-you-type).
+ * per global query position (entries of four i32, see the top of this file). prefixMode ≠ 0: the query
+ * may stop anywhere in the name (as-you-type). truncateCost < ∞: the query may stop before any name unit
+ * equal to truncateUnit, leaving the rest out for truncateCost ("new york" for "new york city").
  * `scratch`: 3·(depth + 1)·(M + 1) f64, M + 1 = (stride − 2) / 2.
  */
 export function edit_lookahead_step(
-  query: usize, queryStart: usize, simOffsets: usize, sim: usize, costs: usize, prefixMode: i32,
+  query: usize, queryStart: usize, simOffsets: usize, sim: usize, costs: usize, prefixMode: i32, truncateUnit: i32, truncateCost: f64,
   unitOffsets: usize, units: usize, endToken: i32, childStart: usize, label: usize, depth: i32,
   rows: i32, nodes: usize, rowQuery: usize, stride: i32, rowStart: usize, rowTokenOffsets: usize, rowTokens: usize,
   rowValues: usize, window: f64, offsets: usize, tokens: usize, priorWeight: f64, budget: f64, scores: usize,
@@ -186,6 +194,8 @@ export function edit_lookahead_step(
   gSim = sim;
   gCosts = costs;
   gPrefix = prefixMode != 0;
+  gTruncUnit = truncateUnit;
+  gTruncCost = truncateCost;
   gUnitOffsets = unitOffsets;
   gUnits = units;
   gEnd = endToken;
@@ -238,7 +248,7 @@ export function edit_lookahead_step(
     for (let j = a, jEnd = ldi(offsets, r + 1); j < jEnd; j++) {
       const t = ldi(tokens, j);
       let value: f64;
-      if (t == endToken) value = gPrefix ? best : ldf(cur, gM);
+      if (t == endToken) value = min(ldf(cur, gM), best);
       else {
         advanceToken(cur, prev, last, best, t, rowBuf);
         value = nodeValue(firstChild + j - a, tCur, tPrev, tLast, tBest, depth, deepBuf);
