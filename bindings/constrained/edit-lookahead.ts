@@ -24,7 +24,7 @@ export interface EditCosts {
   delete?: number;
   /** One unit typed for another (default 4). */
   substitute?: number;
-  /** One unit typed for a unit listed in `opts.similar` with it, e.g. a keyboard neighbour (default 2.5). */
+  /** One or two units typed for a spelling listed in `opts.similar` with them, e.g. a keyboard neighbour (default 2.5). */
   similar?: number;
   /** Two adjacent units swapped (default 3). */
   transpose?: number;
@@ -43,10 +43,20 @@ export interface EditLookaheadOptions {
   units?: UnitsTable;
   /** Edit costs (see `EditCosts`). */
   costs?: EditCosts;
-  /** Unordered pairs of units substituted at `costs.similar` (keyboard neighbours, sound-alikes); a string is its one code point. */
-  similar?: Iterable<readonly [number | string, number | string]>;
+  /**
+   * Unordered pairs of spellings typed for one another at `costs.similar`, one edit whatever their
+   * lengths: keyboard neighbours ("s", "d"), sound-alikes ("ph", "f"). Each side is one or two units: a
+   * string (its code points), a unit, or an array of units.
+   */
+  similar?: Iterable<readonly [number | string | ArrayLike<number>, number | string | ArrayLike<number>]>;
   /** As-you-type: the query may stop anywhere in the name, the rest of the name is free (default false). */
   prefix?: boolean;
+  /**
+   * The query may leave out the end of a name from a separator unit on — its trailing words, "new york"
+   * for "new york city" — as one edit of `cost` nats (finite, ≥ 0). `at`: the separator, a one-code-point
+   * string or a unit. Default: not allowed.
+   */
+  truncate?: { at: number | string; cost: number };
   /** Tokens whose best reachable cost exceeds this get −∞ (≥ 0; default ∞: no pruning). */
   budget?: number;
   /** Weight λ of the model's log-probability against the channel cost (finite, ≥ 0; default 1). */
@@ -184,6 +194,44 @@ export const poolEditLookahead = async (
   opts?: EditLookaheadOptions,
 ): Promise<Transform> => editLookahead(pool.callerInstance(), trie, query, opts);
 
+/** The most units on either side of a similar pair: the DP reaches back one name column. */
+const MAX_SIMILAR_UNITS = 2;
+
+/**
+ * `opts.similar` as ordered pairs [typed, meant] of unit sequences, both ways round: each side a string
+ * (its code points) or a unit, or an array of units; one or two units per side.
+ */
+function similarPairs(fn: string, similar: unknown): Array<[Int32Array, Int32Array]> {
+  if (similar === undefined) return [];
+  if (similar === null || typeof (similar as Iterable<unknown>)[Symbol.iterator] !== 'function') throw new TypeError(`${fn}: opts.similar must be an iterable of pairs, got ${show(similar)}`);
+  const out = new Map<string, [Int32Array, Int32Array]>();
+  let i = 0;
+  for (const pair of similar as Iterable<unknown>) {
+    if (pair === null || typeof pair !== 'object' || (pair as ArrayLike<unknown>).length !== 2) throw new TypeError(`${fn}: opts.similar[${i}] must be a pair [a, b], got ${show(pair)}`);
+    const [a, b] = [0, 1].map((s) => {
+      const v = (pair as ArrayLike<unknown>)[s];
+      const what = `opts.similar[${i}][${s}]`;
+      const u = toUnits(fn, what, typeof v === 'number' ? [v] : v);
+      if (u.length < 1 || u.length > MAX_SIMILAR_UNITS) throw new RangeError(`${fn}: ${what} must be one or two units, got ${show(v)}`);
+      return u;
+    });
+    // Each ordered pair once: a pair listed twice or both ways round is one entry per direction.
+    for (const [typed, meant] of [[a, b], [b, a]]) out.set(`${typed}|${meant}`, [typed, meant]);
+    i++;
+  }
+  return [...out.values()];
+}
+
+/** `opts.truncate` as a unit and a cost (cost ∞: no truncation). */
+function truncation(fn: string, truncate: unknown): { unit: number; cost: number } {
+  if (truncate === undefined) return { unit: 0, cost: Infinity };
+  const t = checkOptions(fn, truncate as { at?: unknown; cost?: unknown }, 'opts.truncate');
+  const at = typeof t.at === 'number' ? [t.at] : t.at;
+  const unit = toUnits(fn, 'opts.truncate.at', at);
+  if (unit.length !== 1) throw new RangeError(`${fn}: opts.truncate.at must be one unit, got ${show(t.at)}`);
+  return { unit: unit[0], cost: checkNumber(fn, 'opts.truncate.cost', t.cost, 0, Number.MAX_VALUE) };
+}
+
 /** Bytes per f64. */
 const F64 = 8;
 
@@ -202,6 +250,7 @@ export function editLookahead(
   const costsIn = checkOptions(fn, o.costs, 'opts.costs');
   const costs = new Float64Array(COST_NAMES.map((k) => (costsIn[k] === undefined ? DEFAULT_COSTS[k] : checkNumber(fn, `opts.costs.${k}`, costsIn[k], 0, Number.MAX_VALUE))));
   const prefixMode = o.prefix === undefined ? false : checkBool(fn, 'opts.prefix', o.prefix);
+  const truncate = truncation(fn, o.truncate);
   // ∞ (no pruning) is a valid budget, and a valid window.
   const budget = o.budget === undefined || o.budget === Infinity ? Infinity : checkNumber(fn, 'opts.budget', o.budget, 0);
   const priorWeight = o.priorWeight === undefined ? 1 : checkNumber(fn, 'opts.priorWeight', o.priorWeight, 0, Number.MAX_VALUE);
@@ -210,37 +259,27 @@ export function editLookahead(
   const window = o.window === undefined ? 6 : o.window === Infinity ? Infinity : checkNumber(fn, 'opts.window', o.window, 0);
   const table = tokenUnits(fn, trie, units, endToken);
 
-  // Queries, concatenated, with their similar units per position (CSR).
+  // Queries, concatenated, with their similar spellings per position (CSR).
   const many = Array.isArray(query) && query.length > 0 && typeof query[0] !== 'number';
   const list = (many ? (query as ReadonlyArray<unknown>) : [query]).map((q, k) => queryUnits(fn, many ? `query[${k}]` : 'query', q, table));
-  const similar = new Map<number, Set<number>>();
-  if (o.similar !== undefined) {
-    if (o.similar === null || typeof (o.similar as Iterable<unknown>)[Symbol.iterator] !== 'function') throw new TypeError(`${fn}: opts.similar must be an iterable of pairs, got ${show(o.similar)}`);
-    let i = 0;
-    for (const pair of o.similar) {
-      const [a, b] = [0, 1].map((s) => {
-        const v = (pair as ArrayLike<unknown>)?.[s];
-        const u = typeof v === 'string' ? toUnits(fn, `opts.similar[${i}][${s}]`, v) : toUnits(fn, `opts.similar[${i}]`, [v]);
-        if (u.length !== 1) throw new RangeError(`${fn}: opts.similar[${i}][${s}] must be one unit, got ${show(v)}`);
-        return u[0];
-      });
-      for (const [x, y] of [[a, b], [b, a]]) {
-        if (!similar.has(x)) similar.set(x, new Set());
-        similar.get(x)!.add(y);
-      }
-      i++;
-    }
-  }
+  const pairs = similarPairs(fn, o.similar);
   const queryStart = new Int32Array(list.length + 1);
   list.forEach((q, k) => (queryStart[k + 1] = queryStart[k] + q.length));
   const queryAll = new Int32Array(queryStart[list.length]);
   list.forEach((q, k) => queryAll.set(q, queryStart[k]));
+  // Per query position p: the similar spellings whose query side ends at p (entries of four i32:
+  // query length, name length, name units), in the order the kernel reads them.
   const simOffsets = new Int32Array(queryAll.length + 1);
   const simList: number[] = [];
-  queryAll.forEach((u, i) => {
-    for (const v of similar.get(u) ?? []) simList.push(v);
-    simOffsets[i + 1] = simList.length;
-  });
+  let position = 0;
+  for (const q of list) {
+    for (let i = 1; i <= q.length; i++) {
+      for (const [typed, meant] of pairs) {
+        if (typed.length <= i && typed.every((u, k) => q[i - typed.length + k] === u)) simList.push(typed.length, meant.length, meant[0], meant[1] ?? -1);
+      }
+      simOffsets[++position] = simList.length / 4;
+    }
+  }
   const sim = Int32Array.from(simList);
   const longest = Math.max(...list.map((q) => q.length));
   const stride = 2 * (longest + 1) + 2;
@@ -251,7 +290,8 @@ export function editLookahead(
     for (let i = 1; i <= q.length; i++) s[i] = s[i - 1] + (i >= 2 && q[i - 1] === q[i - 2] ? Math.min(costs[0], costs[5]) : costs[0]);
     s.fill(Infinity, longest + 1, 2 * (longest + 1));
     s[stride - 2] = -1;
-    s[stride - 1] = s[q.length];
+    // The cheapest early stop so far: in prefix mode, before the name's first unit.
+    s[stride - 1] = prefixMode ? s[q.length] : Infinity;
     return s;
   });
 
@@ -297,7 +337,7 @@ export function editLookahead(
       // Typed as the kernel's parameter list, so tsc checks the count and order against the export.
       const args: Parameters<Kernels['edit_lookahead_step']> = [
         scope.copyIn(queryAll, 'query'), scope.copyIn(queryStart, 'query starts'), scope.copyIn(simOffsets, 'similar offsets'),
-        scope.copyIn(sim.length ? sim : new Int32Array(1), 'similar'), scope.copyIn(costs, 'costs'), prefixMode ? 1 : 0,
+        scope.copyIn(sim.length ? sim : new Int32Array(1), 'similar'), scope.copyIn(costs, 'costs'), prefixMode ? 1 : 0, truncate.unit, truncate.cost,
         scope.copyIn(table.offsets, 'token unit offsets'), scope.copyIn(table.units, 'token units'), endToken, ptrs.childStart, ptrs.label, depth,
         rows, scope.copyIn(ctx.nodes, 'nodes'), scope.copyIn(rowQuery, 'row queries'), stride, scope.copyIn(rowStart, 'row states'),
         scope.copyIn(rowTokenOffsets, 'row token offsets'), scope.copyIn(rowTokens.length ? rowTokens : new Int32Array(1), 'row tokens'),

@@ -611,6 +611,8 @@ export interface Kernels {
    * @param sim `usize`
    * @param costs `usize`
    * @param prefixMode `i32`
+   * @param truncateUnit `i32`
+   * @param truncateCost `f64`
    * @param unitOffsets `usize`
    * @param units `usize`
    * @param endToken `i32`
@@ -635,7 +637,7 @@ export interface Kernels {
    * @param outValue `usize`
    * @param scratch `usize`
    */
-  edit_lookahead_step(query: number, queryStart: number, simOffsets: number, sim: number, costs: number, prefixMode: number, unitOffsets: number, units: number, endToken: number, childStart: number, label: number, depth: number, rows: number, nodes: number, rowQuery: number, stride: number, rowStart: number, rowTokenOffsets: number, rowTokens: number, rowValues: number, window: number, offsets: number, tokens: number, priorWeight: number, budget: number, scores: number, outState: number, outValue: number, scratch: number): void;
+  edit_lookahead_step(query: number, queryStart: number, simOffsets: number, sim: number, costs: number, prefixMode: number, truncateUnit: number, truncateCost: number, unitOffsets: number, units: number, endToken: number, childStart: number, label: number, depth: number, rows: number, nodes: number, rowQuery: number, stride: number, rowStart: number, rowTokenOffsets: number, rowTokens: number, rowValues: number, window: number, offsets: number, tokens: number, priorWeight: number, budget: number, scores: number, outState: number, outValue: number, scratch: number): void;
   /**
    * assembly/kernels/adapters/gather/gather_rows
    * @param src `usize`

@@ -32,11 +32,15 @@ export const SOUND_ALIKES: ReadonlyArray<readonly [string, string]> = [
   ['qu', 'kw'], ['x', 'ks'], ['j', 'g'], ['oo', 'u'], ['ee', 'i'], ['th', 't'], ['ai', 'ei'], ['sch', 'sh'],
 ];
 
-/** Unordered pairs of letters typed for one another: keyboard neighbours and one-letter sound-alikes. */
-export function similarLetters(): Array<[string, string]> {
+/**
+ * Unordered pairs of spellings typed for one another, each one edit for `editLookahead`: keyboard
+ * neighbours and the sound-alikes of one or two letters a side ("ph" / "f"; "sch" / "sh" is one deletion
+ * anyway).
+ */
+export function similarSpellings(): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const [a, near] of KEYBOARD_NEIGHBOURS) for (const b of near) if (a < b) pairs.push([a, b]);
-  for (const [a, b] of SOUND_ALIKES) if (a.length === 1 && b.length === 1) pairs.push([a, b]);
+  for (const [a, b] of SOUND_ALIKES) if (a.length <= 2 && b.length <= 2) pairs.push([a, b]);
   return pairs;
 }
 

@@ -12,27 +12,32 @@ const UNIT: Costs = { insert: 1, delete: 1, substitute: 1, similar: 1, transpose
 
 /**
  * Brute force, float64: the cheapest of all alignments of `q` with `x`, enumerated by plain recursion over
- * the last edit (no DP table). Edits: match, substitute (cheaper for a similar pair), insert a query letter
+ * the last edit (no DP table). Edits: match, substitute, type one spelling of a similar pair for the other
+ * (`similar`: unordered pairs of one- or two-letter strings, at costs.similar), insert a query letter
  * (cheaper next to the same letter), delete a name letter (cheaper next to the same letter), swap two
- * adjacent letters. Prefix mode: the cheapest over all prefixes of `x`.
+ * adjacent letters. Prefix mode: the cheapest over all prefixes of `x`. `truncate`: also the prefixes of
+ * `x` that stop just before a letter `truncate.at`, plus `truncate.cost`.
  */
-function bruteCost(q: string, x: string, c: Costs, similar: Set<string>, prefix = false): number {
+type Truncate = { at: string; cost: number };
+function bruteCost(q: string, x: string, c: Costs, similar: Array<[string, string]>, prefix = false, truncate?: Truncate): number {
+  const spellings = similar.flatMap(([a, b]) => [[a, b], [b, a]]);
   const go = (i: number, j: number): number => {
     if (i === 0 && j === 0) return 0;
     let best = Infinity;
-    if (i > 0 && j > 0) {
-      const same = q[i - 1] === x[j - 1];
-      const sub = same ? 0 : similar.has(q[i - 1] + x[j - 1]) ? Math.min(c.substitute, c.similar) : c.substitute;
-      best = Math.min(best, go(i - 1, j - 1) + sub);
+    if (i > 0 && j > 0) best = Math.min(best, go(i - 1, j - 1) + (q[i - 1] === x[j - 1] ? 0 : c.substitute));
+    for (const [typed, meant] of spellings) {
+      if (q.slice(0, i).endsWith(typed) && x.slice(0, j).endsWith(meant)) best = Math.min(best, go(i - typed.length, j - meant.length) + c.similar);
     }
     if (i > 0) best = Math.min(best, go(i - 1, j) + (i > 1 && q[i - 1] === q[i - 2] ? Math.min(c.insert, c.repeat) : c.insert));
     if (j > 0) best = Math.min(best, go(i, j - 1) + (j > 1 && x[j - 1] === x[j - 2] ? Math.min(c.delete, c.repeat) : c.delete));
     if (i > 1 && j > 1 && q[i - 1] === x[j - 2] && q[i - 2] === x[j - 1]) best = Math.min(best, go(i - 2, j - 2) + c.transpose);
     return best;
   };
-  if (!prefix) return go(q.length, x.length);
-  let best = Infinity;
-  for (let j = 0; j <= x.length; j++) best = Math.min(best, go(q.length, j));
+  let best = go(q.length, x.length);
+  for (let j = 0; j < x.length; j++) {
+    if (prefix) best = Math.min(best, go(q.length, j));
+    if (truncate && x[j] === truncate.at) best = Math.min(best, go(q.length, j) + truncate.cost);
+  }
   return best;
 }
 
@@ -69,26 +74,29 @@ async function searchAll(trie: TokenTrie, transform: ReturnType<Gencore['editLoo
 }
 
 describe('editLookahead: the OSA DP against brute force', () => {
-  it('scores every complete name with −cost(query, name), for random strings, costs and multi-letter tokens', async () => {
+  it('scores every complete name with −cost(query, name), for random strings, costs, similar spellings and multi-letter tokens', async () => {
     const rand = mulberry32(15);
     const alphabet = 'abcd';
     const pieces = ['', 'a', 'b', 'c', 'd', 'ab', 'ba', 'cc', 'dab'];
-    for (let trial = 0; trial < 24; trial++) {
+    for (let trial = 0; trial < 40; trial++) {
       const names = [...new Set(Array.from({ length: 12 }, () => randomWord(rand, alphabet, 1, 6)))];
       const { trie } = nameTrie(names, pieces);
       const costs: Costs = {
         insert: 0.5 + 3 * rand(), delete: 0.5 + 3 * rand(), substitute: 0.5 + 3 * rand(),
         similar: 3 * rand(), transpose: 3 * rand(), repeat: 3 * rand(),
       };
-      const similar = new Set(['ab', 'ba']);
+      // One-letter pairs and two-letters-for-one ("ph" for "f") both ways, and two for two.
+      const similar: Array<[string, string]> = [['a', 'b'], ['ab', 'c'], ['d', 'cc'], ['ba', 'dd']];
       const prefix = trial % 3 === 2;
       const depth = trial % 4;
+      // Truncation before a 'd', also inside the token "dab".
+      const truncate = trial % 5 < 2 ? { at: 'd', cost: 3 * rand() } : undefined;
       const query = randomWord(rand, alphabet, 1, 5);
-      const hyps = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar: [['a', 'b']], prefix, depth, priorWeight: 0 }));
+      const hyps = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, truncate, depth, priorWeight: 0 }));
       expect(hyps.length).toBe(names.length);
       for (const h of hyps) {
         const name = Array.from(h.tokens.subarray(0, -1), (t) => pieces[t]).join('');
-        expect(h.logProb, `${query} → ${name} (trial ${trial})`).toBeCloseTo(-bruteCost(query, name, costs, similar, prefix), 9);
+        expect(h.logProb, `${query} → ${name} (trial ${trial})`).toBeCloseTo(-bruteCost(query, name, costs, similar, prefix, truncate), 9);
       }
       trie.dispose();
     }
@@ -107,7 +115,7 @@ describe('editLookahead: the OSA DP against brute force', () => {
     queries.forEach((q, k) => {
       for (const h of res[k]) {
         const name = Array.from(h.tokens.subarray(0, -1), (t) => pieces[t]).join('');
-        expect(h.logProb).toBeCloseTo(-bruteCost(q, name, UNIT, new Set()), 12);
+        expect(h.logProb).toBeCloseTo(-bruteCost(q, name, UNIT, []), 12);
       }
     });
     trie.dispose();
@@ -127,21 +135,35 @@ describe('editLookahead: the pruning bound', () => {
     trie.dispose();
   });
 
+  it('so may a similar pair of two name units: "c" typed for "ab" jumps from column 0 to column 2', async () => {
+    // Column "a" costs ≥ 10 in every cell, yet "ab" is 1 from "c" as one similar spelling.
+    const pieces = ['', 'a', 'b', 'c'];
+    const { trie } = nameTrie(['ab', 'aa', 'ccc'], pieces);
+    const costs = { insert: 10, delete: 10, substitute: 10, transpose: 10, repeat: 10, similar: 1 };
+    for (const depth of [0, 1, 2]) {
+      const hyps = await searchAll(trie, gc.editLookahead(trie, 'c', { units: pieces, costs, similar: [['c', 'ab']], budget: 1, depth, priorWeight: 0 }));
+      expect(hyps.map((h) => h.logProb)).toEqual([-1]);
+    }
+    trie.dispose();
+  });
+
   it('never changes the top-k of an exhaustive search: pruned = unpruned restricted to cost ≤ budget', async () => {
     const rand = mulberry32(7);
     const pieces = ['', 'a', 'b', 'c', 'ab', 'ca'];
-    for (let trial = 0; trial < 30; trial++) {
+    for (let trial = 0; trial < 45; trial++) {
       const names = [...new Set(Array.from({ length: 10 }, () => randomWord(rand, 'abc', 1, 6)))];
       const { trie } = nameTrie(names, pieces);
       const query = randomWord(rand, 'abc', 1, 5);
       const costs: Costs = { insert: 1 + rand(), delete: 1 + rand(), substitute: 1 + rand(), similar: rand(), transpose: 2 * rand(), repeat: rand() };
+      const similar: Array<[string, string]> = trial % 3 === 0 ? [] : [['a', 'bc'], ['ab', 'c'], ['cc', 'ba']];
       const prefix = trial % 2 === 1;
       const depth = trial % 4;
-      const full = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, prefix, depth, priorWeight: 0 }));
+      const truncate = trial % 5 < 2 ? { at: 'c', cost: 2 * rand() } : undefined;
+      const full = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, truncate, depth, priorWeight: 0 }));
       // Budgets between and exactly at the costs that occur.
       const levels = [...new Set(full.map((h) => -h.logProb))].sort((a, b) => a - b);
       for (const budget of [0, levels[0], levels[Math.floor(levels.length / 2)], levels[levels.length - 1] - 1e-9]) {
-        const pruned = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, prefix, depth, budget, priorWeight: 0 }));
+        const pruned = await searchAll(trie, gc.editLookahead(trie, query, { units: pieces, costs, similar, prefix, truncate, depth, budget, priorWeight: 0 }));
         const want = full.filter((h) => -h.logProb <= budget);
         expect(pruned.map((h) => [h.entry, h.logProb]), `trial ${trial} depth ${depth} budget ${budget}`).toEqual(want.map((h) => [h.entry, h.logProb]));
       }
@@ -162,7 +184,7 @@ describe('editLookahead: the pruning bound', () => {
     for (const h of hyps) {
       const name = Array.from(h.tokens.subarray(0, -1), (t) => pieces[t]).join('');
       const logPrior = Array.from(h.tokens, (t) => logits[t] - lse).reduce((a, b) => a + b, 0);
-      expect(h.logProb).toBeCloseTo(0.5 * logPrior - bruteCost('ab', name, UNIT, new Set()), 12);
+      expect(h.logProb).toBeCloseTo(0.5 * logPrior - bruteCost('ab', name, UNIT, []), 12);
     }
     trie.dispose();
   });
@@ -181,6 +203,20 @@ describe('editLookahead: bad input', () => {
     expect(() => gc.editLookahead(trie, 'a', { units: pieces, budget: -1 })).toThrow(/opts.budget/);
     expect(() => gc.editLookahead(trie, 'a', { units: pieces, budget: NaN })).toThrow(/opts.budget/);
     expect(typeof gc.editLookahead(trie, 'a', { units: pieces, budget: Infinity, depth: Infinity, window: Infinity })).toBe('function');
+    // Similar spellings: pairs of one or two units a side.
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [['a', 'abb']] })).toThrow(/editLookahead: opts.similar\[0\]\[1\] must be one or two units, got "abb"/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [['a', 'b'], ['', 'b']] })).toThrow(/editLookahead: opts.similar\[1\]\[0\] must be one or two units/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [['a', [97, 1.5]]] })).toThrow(/editLookahead: opts.similar\[0\]\[1\]\[1\] must be an integer unit/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [['a', 'b', 'c']] as never })).toThrow(/editLookahead: opts.similar\[0\] must be a pair \[a, b\]/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [null] as never })).toThrow(/editLookahead: opts.similar\[0\] must be a pair/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: 5 as never })).toThrow(/editLookahead: opts.similar must be an iterable of pairs/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, similar: [['a', {}]] as never })).toThrow(/editLookahead: opts.similar\[0\]\[1\] must be a string or an array/);
+    // Truncation: one separator unit, a finite cost ≥ 0.
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { at: '  ', cost: 1 } })).toThrow(/editLookahead: opts.truncate.at must be one unit, got "  "/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { at: ' ', cost: -1 } })).toThrow(/editLookahead: opts.truncate.cost must be in \[0, /);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { at: ' ', cost: Infinity } })).toThrow(/editLookahead: opts.truncate.cost must be finite/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: { cost: 1 } as never })).toThrow(/editLookahead: opts.truncate.at must be a string or an array/);
+    expect(() => gc.editLookahead(trie, 'a', { units: pieces, truncate: ' ' as never })).toThrow(/editLookahead: opts.truncate must be an object/);
     const bare = gc.buildTrie([[1, 2]]);
     expect(() => gc.editLookahead(bare, 'ab', { units: pieces })).toThrow(/editLookahead: the trie has no end token/);
     bare.dispose();

@@ -45,3 +45,15 @@ describe('city lookup: the population term of the name prior', () => {
     });
   });
 });
+
+describe('city lookup: the channel model of the defaults', () => {
+  it('two letters typed for one ("ph" for "f", "kw" for "qu") are one edit; trailing words may be left out', async () => {
+    const cases: Array<[query: string, intended: string]> = [
+      ['kophu', 'Kōfu'],
+      ['kwebec', 'Québec'],
+      ['new yrok', 'New York City'],
+    ];
+    const found = await lookupCities(index.gc, index, cases.map(([q]) => q));
+    expect(found.map((m) => m.results[0]?.name)).toEqual(cases.map(([, intended]) => intended));
+  });
+});

@@ -8,12 +8,19 @@
 //
 // DP orientation: a beam's state after a decoded prefix x (column c = |x|) holds, for i = 0…m,
 //   cur[i]  = cost of aligning query[0…i) with x,     prev[i] = the same for x without its last unit,
-// plus the last unit of x (−1 if none) and, in prefix mode, best = min over columns so far of D[m].
+// plus the last unit of x (−1 if none) and best, the least cost of a name that ends where the query may
+// stop early: in prefix mode min over columns so far of D[m]; with a truncation unit, min over the
+// columns just before that unit of D[m] + truncation cost (the query leaves the rest out); else ∞.
 // State layout, `stride` f64 per row: cur[0…M] | prev[0…M] | last | best, M = the longest query.
 //
 // Costs (f64, all ≥ 0), read from `costs`: 0 insert (a query unit the name lacks), 1 delete (a name unit
-// the query lacks), 2 substitute, 3 similar (substitute a unit listed as similar to the query's unit),
-// 4 transpose (adjacent units swapped), 5 repeat (insert or delete a unit next to the same unit).
+// the query lacks), 2 substitute, 3 similar (one or two query units typed for one or two name units
+// listed as similar to them), 4 transpose (adjacent units swapped), 5 repeat (insert or delete a unit
+// next to the same unit).
+//
+// Similar spellings, per query position p (the query units ending at p + 1): entries
+// sim[simOffsets[p] … simOffsets[p+1]), four i32 each: queryLen (1 or 2: the query units ending at p + 1
+// that are replaced), nameLen (1 or 2), n1, n2 (the name units; n2 unused when nameLen = 1).
 
 // @ts-ignore: decorator
 @inline function ldi(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
@@ -25,10 +32,13 @@
 // The call's constants, set once by edit_lookahead_step (the helpers below read them).
 let gQuery: usize = 0; // this row's query units
 let gM: i32 = 0; // its length
-let gSimOff: usize = 0; // similar units of query position i: gSim[gSimOff[i] … gSimOff[i+1])
+let gSimOff: usize = 0; // similar spellings of query position p: entries gSimOff[p] … gSimOff[p+1] of gSim
 let gSim: usize = 0;
+let gJump: f64 = 0; // the cheapest edit that skips a name column: transpose, or a similar pair of two name units
 let gCosts: usize = 0;
 let gPrefix: bool = false;
+let gTruncUnit: i32 = 0; // the query may stop before this name unit, at gTruncCost (∞: never)
+let gTruncCost: f64 = Infinity;
 let gUnitOffsets: usize = 0; // units of token t: gUnits[gUnitOffsets[t] … gUnitOffsets[t+1])
 let gUnits: usize = 0;
 let gEnd: i32 = 0;
@@ -47,7 +57,7 @@ function advance(cur: usize, prev: usize, next: usize, u: i32, last: i32): void 
   const ins = ldf(gCosts, 0);
   const del = ldf(gCosts, 1);
   const sub = ldf(gCosts, 2);
-  const simCost = min(sub, ldf(gCosts, 3));
+  const simCost = ldf(gCosts, 3);
   const tra = ldf(gCosts, 4);
   const rep = ldf(gCosts, 5);
   // Deleting u is cheaper when the name doubles it (query "misisipi" for "mississippi").
@@ -56,14 +66,15 @@ function advance(cur: usize, prev: usize, next: usize, u: i32, last: i32): void 
   let qPrev: i32 = -1;
   for (let i = 1; i <= m; i++) {
     const qi = ldi(q, i - 1);
-    let s: f64 = 0;
-    if (qi != u) {
-      s = sub;
-      for (let k = ldi(gSimOff, i - 1), e = ldi(gSimOff, i); k < e; k++) {
-        if (ldi(gSim, k) == u) { s = simCost; break; }
-      }
+    let v = ldf(cur, i - 1) + (qi == u ? 0 : sub);
+    // Similar spellings ending here: query units (i − queryLen … i] typed for the name's u or (last, u).
+    for (let k = ldi(gSimOff, i - 1), e = ldi(gSimOff, i); k < e; k++) {
+      const entry = gSim + (<usize>k << 4);
+      const from = i - load<i32>(entry);
+      if (load<i32>(entry, 4) == 1) {
+        if (load<i32>(entry, 8) == u) v = min(v, ldf(cur, from) + simCost);
+      } else if (load<i32>(entry, 8) == last && load<i32>(entry, 12) == u) v = min(v, ldf(prev, from) + simCost);
     }
-    let v = ldf(cur, i - 1) + s;
     v = min(v, ldf(cur, i) + delU);
     // Inserting q[i−1] is cheaper when the query doubles it ("amssterdam").
     v = min(v, ldf(next, i - 1) + (qi == qPrev ? min(ins, rep) : ins));
@@ -82,14 +93,15 @@ function colMin(p: usize): f64 {
 
 /**
  * Lower bound on the final cost of every completion of a prefix with state (cur, prev, last, best): an
- * alignment path of the whole query crosses column c in some cell (≥ min cur) or jumps over it with a
- * transposition from column c−1 (≥ min prev + transpose); costs are ≥ 0, so no later step lowers it.
- * In prefix mode the final cost is min(best, a later D[m]), bounded by min(best, that bound).
+ * alignment path of the whole query crosses column c in some cell (≥ min cur) or jumps over it from
+ * column c−1 with a transposition or a similar pair of two name units (≥ min prev + gJump); costs are
+ * ≥ 0, so no later step lowers it. The final cost is min(best, a later D[m] or D[m] + truncation cost),
+ * bounded by min(best, that bound).
  */
 function bound(cur: usize, prev: usize, last: i32, best: f64): f64 {
   let b = colMin(cur);
-  if (last >= 0) b = min(b, colMin(prev) + ldf(gCosts, 4));
-  return gPrefix ? min(b, best) : b;
+  if (last >= 0) b = min(b, colMin(prev) + gJump);
+  return min(b, best);
 }
 
 // The state a token leads to (written by advanceToken): its columns, last unit and best D[m].
@@ -107,6 +119,8 @@ function advanceToken(cur: usize, prev: usize, last: i32, best: f64, t: i32, buf
   let p = prev;
   for (let k = ldi(gUnitOffsets, t), e = ldi(gUnitOffsets, t + 1); k < e; k++) {
     const u = ldi(gUnits, k);
+    // The query may stop here and leave out the rest of the name, from u on.
+    if (u == gTruncUnit) best = min(best, ldf(c, gM) + gTruncCost);
     // A column of `buf` that holds neither c nor p (of three, at most two are taken).
     let next = buf;
     if (next == c || next == p) next += gCellBytes;
@@ -115,7 +129,7 @@ function advanceToken(cur: usize, prev: usize, last: i32, best: f64, t: i32, buf
     p = c;
     c = next;
     last = u;
-    best = min(best, ldf(c, gM));
+    if (gPrefix) best = min(best, ldf(c, gM));
   }
   tCur = c;
   tPrev = p;
@@ -139,7 +153,7 @@ function nodeValue(node: i32, cur: usize, prev: usize, last: i32, best: f64, dep
   for (let c = ldi(gChildStart, node), e = ldi(gChildStart, node + 1); c < e; c++) {
     const t = ldi(gLabel, c);
     if (t == gEnd) {
-      value = min(value, gPrefix ? best : ldf(cur, gM));
+      value = min(value, min(ldf(cur, gM), best));
       continue;
     }
     advanceToken(cur, prev, last, best, t, buf);
@@ -162,12 +176,14 @@ function nodeValue(node: i32, cur: usize, prev: usize, last: i32, best: f64, dep
  *    of that node. Its value: the exact final cost for the end token, else nodeValue(child, depth) of the
  *    state advanced through its units, exact up to min(budget, v_r + window). Then
  *      scores[j] = value > budget ? −∞ : priorWeight · scores[j] − (value − v_r);   outValue[j] = value.
- * Units of token t: units[unitOffsets[t] … unitOffsets[t+1]). `sim`/`simOffsets`: similar units per
- * global query position. prefixMode ≠ 0: the query may stop anywhere in the name (as-you-type).
+ * Units of token t: units[unitOffsets[t] … unitOffsets[t+1]). `sim`/`simOffsets`: similar spellings
+ * per global query position (entries of four i32, see the top of this file). prefixMode ≠ 0: the query
+ * may stop anywhere in the name (as-you-type). truncateCost < ∞: the query may stop before any name unit
+ * equal to truncateUnit, leaving the rest out for truncateCost ("new york" for "new york city").
  * `scratch`: 3·(depth + 1)·(M + 1) f64, M + 1 = (stride − 2) / 2.
  */
 export function edit_lookahead_step(
-  query: usize, queryStart: usize, simOffsets: usize, sim: usize, costs: usize, prefixMode: i32,
+  query: usize, queryStart: usize, simOffsets: usize, sim: usize, costs: usize, prefixMode: i32, truncateUnit: i32, truncateCost: f64,
   unitOffsets: usize, units: usize, endToken: i32, childStart: usize, label: usize, depth: i32,
   rows: i32, nodes: usize, rowQuery: usize, stride: i32, rowStart: usize, rowTokenOffsets: usize, rowTokens: usize,
   rowValues: usize, window: f64, offsets: usize, tokens: usize, priorWeight: f64, budget: f64, scores: usize,
@@ -178,6 +194,8 @@ export function edit_lookahead_step(
   gSim = sim;
   gCosts = costs;
   gPrefix = prefixMode != 0;
+  gTruncUnit = truncateUnit;
+  gTruncCost = truncateCost;
   gUnitOffsets = unitOffsets;
   gUnits = units;
   gEnd = endToken;
@@ -191,6 +209,10 @@ export function edit_lookahead_step(
     gM = ldi(queryStart, k + 1) - qs;
     gQuery = query + (<usize>qs << 2);
     gSimOff = simOffsets + (<usize>qs << 2);
+    gJump = ldf(costs, 4);
+    for (let k = ldi(gSimOff, 0), e = ldi(gSimOff, gM); k < e; k++) {
+      if (load<i32>(sim + (<usize>k << 4), 4) == 2) gJump = min(gJump, ldf(costs, 3));
+    }
     const start = rowStart + <usize>r * <usize>stride * 8;
     // 1. The row's own state.
     let cur = start;
@@ -226,7 +248,7 @@ export function edit_lookahead_step(
     for (let j = a, jEnd = ldi(offsets, r + 1); j < jEnd; j++) {
       const t = ldi(tokens, j);
       let value: f64;
-      if (t == endToken) value = gPrefix ? best : ldf(cur, gM);
+      if (t == endToken) value = min(ldf(cur, gM), best);
       else {
         advanceToken(cur, prev, last, best, t, rowBuf);
         value = nodeValue(firstChild + j - a, tCur, tPrev, tLast, tBest, depth, deepBuf);
