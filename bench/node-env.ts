@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPool, init } from '../bindings/index.js';
+import { createPool, init, trainKneserNey } from '../bindings/index.js';
 import type { BenchEnv } from './shared/env.js';
 
 /** True when GENCORE_BENCH_QUICK=1: small sizes, 1–2 rounds. */
@@ -57,11 +57,12 @@ async function onnxRuntime(): Promise<typeof import('onnxruntime-web')> {
 export async function nodeEnv(): Promise<BenchEnv> {
   return {
     runtime: `node ${process.version}`,
-    gencore: { init, createPool },
+    gencore: { init, createPool, trainKneserNey },
     tf: await tfjsWasm(),
     ort: await onnxRuntime(),
     loadavg: async () => loadavg(),
     probe: compileProbe,
+    readFile: (file) => readFile(path.join(REPO, file)),
     quick: QUICK,
     log: (line) => console.log(`  … ${line}`),
   };

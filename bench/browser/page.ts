@@ -51,6 +51,11 @@ async function browserEnv(): Promise<Omit<BenchEnv, 'quick'>> {
     tf,
     ort,
     loadavg: () => window.gencoreBenchLoadavg(),
+    readFile: async (path) => {
+      const res = await fetch(here(`/${path}`));
+      if (!res.ok) throw new Error(`bench page: ${path} not found (HTTP ${res.status})`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
     // Compiled by the runner before the page loads (AssemblyScript's compiler runs in Node).
     probe: async (name, relaxed) => {
       const res = await fetch(here(`/build/bench/probes/${name}.${relaxed ? 'relaxed' : 'simd'}.wasm`));

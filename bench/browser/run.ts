@@ -17,8 +17,11 @@ import { SHARED_SUITES } from '../shared/suites.js';
 /** Bench names that run in the browser. */
 export const BROWSER_BENCHES = Object.keys(SHARED_SUITES);
 
-/** Where the page's modules are compiled (served as /build/bench/…). */
-const OUT_DIR = path.join(REPO_ROOT, 'build', 'bench');
+/** Where the page's modules are compiled, at their paths in the repository (served as /build/bench/…, /build/examples/…). */
+const BUILD_DIR = path.join(REPO_ROOT, 'build');
+const OUT_DIR = path.join(BUILD_DIR, 'bench');
+/** The examples' modules the suites import (the city search). */
+const EXAMPLE_MODULES = ['examples/lib/city-search.ts', 'examples/lib/misspell.ts'];
 
 /** The probes the suites ask for (`env.probe`), compiled where the page fetches them. */
 async function compileProbes(): Promise<void> {
@@ -31,21 +34,23 @@ async function compileProbes(): Promise<void> {
 }
 
 /**
- * Compile the page and the shared suites to ES modules, one file at a time (their imports are relative or
- * type-only, so no bundling is needed; `npm run typecheck` checks them as part of the project).
+ * Compile the page, the shared suites and the examples' modules they use to ES modules, one file at a time
+ * (their imports are relative or type-only, so no bundling is needed; `npm run typecheck` checks them as
+ * part of the project).
  */
 function compilePage(): void {
   const sources = [
-    ...readdirSync(path.join(REPO_ROOT, 'bench', 'shared')).map((f) => path.join('shared', f)),
-    path.join('browser', 'page.ts'),
+    ...readdirSync(path.join(REPO_ROOT, 'bench', 'shared')).map((f) => path.join('bench', 'shared', f)),
+    path.join('bench', 'browser', 'page.ts'),
+    ...EXAMPLE_MODULES,
   ].filter((f) => f.endsWith('.ts'));
   for (const rel of sources) {
-    const source = readFileSync(path.join(REPO_ROOT, 'bench', rel), 'utf8');
+    const source = readFileSync(path.join(REPO_ROOT, rel), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       fileName: rel,
       compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, isolatedModules: true },
     });
-    const out = path.join(OUT_DIR, rel.replace(/\.ts$/, '.js'));
+    const out = path.join(BUILD_DIR, rel.replace(/\.ts$/, '.js'));
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, outputText);
   }

@@ -2,7 +2,7 @@
  * What a shared bench suite needs from its runtime. Node (bench/node-env.ts) and the browser page
  * (bench/browser/page.ts) each build one, so the suites themselves import nothing platform-specific.
  */
-import type { Gencore, LoadOptions, Pool, PoolOptions } from '../../bindings/index.js';
+import type { Gencore, LoadOptions, Pool, PoolOptions, trainKneserNey } from '../../bindings/index.js';
 import type { Table } from './timing.js';
 
 export interface BenchEnv {
@@ -12,6 +12,7 @@ export interface BenchEnv {
   gencore: {
     init(opts?: LoadOptions): Promise<Gencore>;
     createPool(opts?: PoolOptions): Promise<Pool>;
+    trainKneserNey: typeof trainKneserNey;
   };
   /** tfjs-core with the wasm backend ready (SIMD, one thread). */
   tf: typeof import('@tensorflow/tfjs-core');
@@ -21,6 +22,8 @@ export interface BenchEnv {
   loadavg(): Promise<number[]>;
   /** The wasm bytes of the probe bench/assembly/<name>.ts, plain or relaxed SIMD (compiled in Node). */
   probe(name: 'peak', relaxed: boolean): Promise<Uint8Array<ArrayBuffer>>;
+  /** The bytes of a file of the repository, by its path from the root (in the page: from the local server). */
+  readFile(path: string): Promise<Uint8Array>;
   /** Small sizes and 1–2 rounds: checks that every table is produced, in seconds. */
   quick: boolean;
   /** A progress line (the page forwards it to the terminal). */

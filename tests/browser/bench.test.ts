@@ -37,6 +37,10 @@ const EXPECTED: Record<string, { titles: RegExp[]; columns: string[][] }> = {
       ['pool1/sync new', 'pool1/sync out', 'pool2/sync new', 'pool2/sync out', 'load avg 1 min', 'new/out (sync)', 'gencore/tfjs (sync out)'],
     ],
   },
+  cities: {
+    titles: [/^As-you-type city search, ms per keystroke: \d+ misspelt names typed character by character/],
+    columns: [['impl', 'median ms', 'p95 ms', 'max ms', '≤ 16 ms %', 'top-1 % (whole name)', 'load avg 1 min']],
+  },
 };
 
 describe.skipIf(skip)('browser bench, quick mode (GENCORE_BENCH_QUICK=1)', () => {
@@ -92,4 +96,12 @@ describe.skipIf(skip)('browser bench, quick mode (GENCORE_BENCH_QUICK=1)', () =>
       expect(record.data.quick).toBe(true);
     });
   }
+
+  it('cities: gencore (this thread and a pool) and the baseline time the same keystrokes in one run', () => {
+    const { result } = runs.find((r) => r.name === 'cities')!;
+    expect(result.tables[0].rows.map((row) => row.impl)).toEqual(['gencore, this thread (the panel)', 'gencore, pool of 1 worker', 'baseline: edit distance ≤ 2 + population']);
+    const record = result.record as { keystrokes: number; ms: Record<'sync' | 'pool' | 'baseline', number[]> };
+    expect(record.keystrokes).toBeGreaterThan(0);
+    for (const way of ['sync', 'pool', 'baseline'] as const) expect(record.ms[way], way).toHaveLength(record.keystrokes);
+  });
 });

