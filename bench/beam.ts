@@ -11,26 +11,16 @@
  */
 import { init, type BeamBatch, type Hypothesis, type TokenTrie } from '../bindings/index.js';
 import { fmt, measure, printTable, writeResults } from './lib.js';
+import { mulberry32 } from './shared/random.js';
 
 const V = 50257;
 const END = 50256;
 const K = 8;
 const STEPS = 20;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n entries of 2–9 tokens; token ranks Zipf(1.1) over the vocabulary, so prefixes are shared as in real names. */
 function syntheticEntries(n: number, seed: number): Int32Array[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   // Inverse CDF of a Zipf law by table lookup.
   const ranks = 50000;
   const cdf = new Float64Array(ranks);
@@ -181,7 +171,7 @@ function jsBeamSearch(scorer: (b: { step: number; rows: number; prefixes: Int32A
 
 /** A scorer whose cost is negligible and measured: random float32 logits precomputed per step. */
 function tableScorer(steps: number, seed: number) {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const tables: Float32Array[] = [];
   for (let s = 0; s < steps; s++) {
     const t = new Float32Array(K * V);

@@ -13,6 +13,7 @@ import { init } from '../bindings/index.js';
 import { fmt, printTable, writeResults } from './lib.js';
 import { compileProbe, nodeEnv } from './node-env.js';
 import { entropySuite, jsSolveRow, lmLogits } from './shared/entropy.js';
+import { mulberry32 } from './shared/random.js';
 
 const ROWS = 64;
 const COLS = 50_000;
@@ -91,14 +92,7 @@ async function correctness(count: number) {
       }
     }
   }
-  let s = 99;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(99);
   let failures = 0;
   let passes = 0;
   let maxPasses = 0;

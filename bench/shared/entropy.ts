@@ -4,18 +4,12 @@
  * and a plain-JS implementation of the same safeguarded solver, in interleaved rounds.
  */
 import type { BenchEnv, SuiteResult } from './env.js';
+import { mulberry32 } from './random.js';
 import { measureInterleaved, poolRatios, type Row, type Timing } from './timing.js';
 
 /** LM-like logits: Gaussian (σ = 2) with 20 boosted tokens per row, from a fixed seed. */
 export function lmLogits(rows: number, cols: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const z = new Float32Array(rows * cols);
   for (let i = 0; i < z.length; i++) z[i] = 2 * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   for (let r = 0; r < rows; r++) for (let j = 0; j < 20; j++) z[r * cols + Math.floor(rnd() * cols)] += 6 + 4 * rnd();

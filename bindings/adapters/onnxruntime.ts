@@ -12,7 +12,7 @@ import type { BeamBatch, Scorer } from '../constrained/beam.js';
 import type { Denoiser } from '../diffusion/sample.js';
 import type { Prediction } from '../diffusion/plan.js';
 import { checkEnum, checkInt, checkOptions, show } from '../shared/validate.js';
-import { checkNoNaN, checkTokenRows, fullSequences, gencoreFor, rowOf, startStep, type TokenRows } from './shared.js';
+import { checkNoNaN, checkTokenRows, fullSequences, gencoreFor, rowOf, serialScorer, startStep, type TokenRows } from './shared.js';
 
 type IntType = 'int64' | 'int32';
 
@@ -282,15 +282,7 @@ export function ortCausalLM(session: InferenceSession | OrtSession, opts: OrtCau
     }
   }
 
-  // Calls are serialized: a step abandoned by an aborted search still finishes before the next one runs.
-  let queue: Promise<unknown> = Promise.resolve();
-  const scorer = ((batch: BeamBatch) => {
-    const run = queue.then(() => step(batch));
-    queue = run.catch(() => undefined);
-    return run;
-  }) as OrtScorer;
-  scorer.reset = reset;
-  return scorer;
+  return serialScorer(step, reset);
 }
 
 interface EncoderPlan {

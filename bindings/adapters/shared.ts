@@ -1,5 +1,5 @@
 /** Checks shared by the model adapters (onnxruntime, tfjs, transformers). */
-import type { BeamBatch } from '../constrained/beam.js';
+import type { BeamBatch, Scorer } from '../constrained/beam.js';
 import { init, type Gencore } from '../index.js';
 import { show } from '../shared/validate.js';
 
@@ -70,4 +70,18 @@ export async function gencoreFor(given: Gencore | undefined): Promise<Gencore> {
 export function startStep(fn: string, st: number, reset: () => void, hasCache: boolean): void {
   if (st === 0) reset();
   else if (!hasCache) throw new Error(`${fn}: step ${st} without the cache of step ${st - 1} (a failed step, reset() or a new search must start at step 0)`);
+}
+
+/**
+ * A scorer that runs `step` one call at a time, with `reset` attached: a step abandoned by an aborted
+ * search still finishes before the next one starts, so the model's cache is never used by two steps.
+ */
+export function serialScorer(step: (batch: BeamBatch) => Promise<Float32Array>, reset: () => void): Scorer & { reset(): void } {
+  let queue: Promise<unknown> = Promise.resolve();
+  const scorer = (batch: BeamBatch) => {
+    const run = queue.then(() => step(batch));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  return Object.assign(scorer, { reset });
 }

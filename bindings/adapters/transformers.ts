@@ -12,7 +12,7 @@ import { DynamicCache, LogitsProcessor, Tensor, type PreTrainedModel, type PreTr
 import type { Gencore } from '../index.js';
 import type { BeamBatch, BeamSearchOptions, Scorer } from '../constrained/beam.js';
 import { checkBool, checkInt, checkNumber, checkOptions, show } from '../shared/validate.js';
-import { checkNoNaN, checkTokenRows, gencoreFor, rowOf, startStep } from './shared.js';
+import { checkNoNaN, checkTokenRows, gencoreFor, rowOf, serialScorer, startStep } from './shared.js';
 
 /** What the scorer needs of a model: `forward` (every transformers.js PreTrainedModel has it). */
 export type ForwardModel = Pick<PreTrainedModel, 'forward'>;
@@ -125,15 +125,7 @@ export function transformersScorer(model: ForwardModel, opts: TransformersScorer
     }
   }
 
-  // One search at a time: a step abandoned by an aborted search finishes before the next one runs.
-  let queue: Promise<unknown> = Promise.resolve();
-  const scorer = ((batch: BeamBatch) => {
-    const run = queue.then(() => step(batch));
-    queue = run.catch(() => undefined);
-    return run;
-  }) as TransformersScorer;
-  scorer.reset = reset;
-  return scorer;
+  return serialScorer(step, reset);
 }
 
 export interface ConstrainedGenerateOptions extends Omit<BeamSearchOptions, 'constraint' | 'endToken' | 'queries' | 'vocabSize'> {
